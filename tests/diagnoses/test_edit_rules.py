@@ -169,3 +169,38 @@ def test_a_term_under_a_square_root_is_moved_after_it_and_back():
     back = "def f(v, eps):\n    return 1 / (v ** 0.5 + eps)\n"
     under = [f for t, f in _texts(back, "f", "root") if "belongs under the square root" in t]
     assert under and "return 1 / (v + eps) ** 0.5" in under[0]
+    # a tensor's own `v.sqrt()` (an EECS 498 Adam): the search that met it broke off
+    method = "def g(v, eps):\n    return 1 / (v.sqrt() + eps)\n"
+    under = [f for t, f in _texts(method, "g", "root") if "belongs under the square root" in t]
+    assert under and "return 1 / (v + eps) ** 0.5" in under[0]
+
+
+SOFTMAX_UNSHIFTED = """
+import numpy as np
+
+
+def softmax(x, dim=-1):
+    e = np.exp(x)
+    return e / e.sum(axis=dim, keepdims=True)
+
+
+def twice(x):
+    return np.exp(x) / np.sum(np.exp(x), axis=1, keepdims=True)
+
+
+def shifted(x):
+    return np.exp(x - x.max())
+"""
+
+
+def test_an_exp_of_unshifted_scores_is_shifted_by_their_maximum():
+    """A softmax without its maximum subtracted overflows (five Georgia Tech learners, issue
+    79): the edit subtracts the scores' maximum over one axis, kept, before the exp; an exp of
+    scores shifted already (even wrongly) is left to the other rules."""
+    found = _texts(SOFTMAX_UNSHIFTED, "softmax", "shift")
+    assert found and all("`np.exp(x)` overflows for large scores" in t for t, _ in found)
+    assert "e = np.exp(x - x.max(axis=dim, keepdims=True))" in found[0][1]
+    torch_form = "def f(x):\n    return x.exp() / x.exp().sum()\n"
+    tensor = [f for t, f in _texts(torch_form, "f", "shift")]
+    assert "x - x.amax(axis=-1, keepdims=True)).exp()" in tensor[0]  # a tensor's own max
+    assert not _texts(SOFTMAX_UNSHIFTED, "shifted", "shift")

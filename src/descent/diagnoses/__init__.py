@@ -52,6 +52,8 @@
 * :mod:`.differentiated`     a slipped forward paired with a backward that differentiates it.
 * :mod:`.ledger`             the records of one exercise's comparisons, which verification weighs.
 * :mod:`.edits`              small edits of the student's own code: the candidates of a repair.
+* :mod:`.edit_everywhere`    edits written at every place at once: a number, a reduction, a power,
+                             an exp.
 * :mod:`.edit_rules`         the rules of a repair's edits: each small change of one node, with its
                              words.
 * :mod:`.edit_context`       what a repair reads before editing: what runs, a function's settings

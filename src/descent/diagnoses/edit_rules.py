@@ -1,20 +1,19 @@
 """The rules of a repair search's edits: each reads one node of a student's function (with what
 :mod:`descent.diagnoses.edit_context` read of the function) and yields the small changes of it a
 program-repair search tries, each with its kind and its words (:data:`RULES`, in the order they
-are tried), and the edits written at every place a number or a reduction is written at once
-(:func:`everywhere`). The words name the kind of mistake and quote the student's own code,
-never the code that would fix it. :mod:`descent.diagnoses.edits` writes the edited functions.
+are tried; the same change at every place at once is :mod:`descent.diagnoses.edit_everywhere`'s).
+The words name the kind of mistake and quote the student's own code, never the code that would
+fix it. :mod:`descent.diagnoses.edits` writes the edited functions.
 """
 
 from __future__ import annotations
 
 import ast
 import copy
-import itertools
 from collections.abc import Callable, Iterator
 from typing import cast
 
-from .edit_context import Context, frozen
+from .edit_context import Context
 
 # A rule reads one node of the function (with the function's context) and yields each change:
 # (kind, the text, the node that replaces it).
@@ -44,85 +43,53 @@ _LIBRARIES = frozenset({"np", "numpy", "torch", "jnp"})  # `np.max(x)`: x is the
 _KEEP_KEYWORDS = frozenset({"keepdims", "keepdim"})
 
 
-def everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:
-    """The edits written at every place at once: a number where an argument belongs, and a
-    reduction over the whole array made one axis (``(kind, line, text, edited function)``)."""
-    return itertools.chain(
-        _everywhere(fn, ctx), _whole_everywhere(fn, ctx), _powers_everywhere(fn, ctx)
-    )
+def _shift(node, ctx):
+    """An exp of scores that are not shifted by their maximum first (a softmax that overflows
+    for large inputs): the shift, over the axis the function is given, then 1, -1 and 0."""
+    if exp_of(node) is not None:
+        for new in shifted(node, ctx.function):
+            yield "shift", f"`{ctx.quote(node)}` {OVERFLOWS}", new
 
 
-def _everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:
-    """A number written where an argument belongs, replaced at every place it is written at
-    once (a step ``h`` typed in as ``1e-5`` in the shift and again in the division)."""
-    seen: dict[object, list[ast.Constant]] = {}
-    for node in ast.walk(fn):
-        if (
-            isinstance(node, ast.Constant)
-            and type(node.value) is float
-            and not frozen(node)
-            and node not in ctx.settings
-        ):
-            seen.setdefault(node.value, []).append(node)
-    for value, nodes in seen.items():
-        if len(nodes) < 2 or any(n in ctx.conditions for n in nodes):
-            continue  # (a number a condition tests is replaced nowhere: see the rule's)
-        for source in ctx.hyperparameters:
-            edited = _Swap(value, source).visit(copy.deepcopy(fn))
-            lines = sorted({n.lineno for n in nodes})
-            where = ", ".join(str(n) for n in lines)
-            yield (
-                "constant",
-                lines[0],
-                _constant_text(ctx.quote(nodes[0]), source, f" (lines {where})"),
-                ast.fix_missing_locations(edited),
-            )
+OVERFLOWS = (
+    "overflows for large scores: the maximum of each slice belongs subtracted before the exp "
+    "(softmax does not change under that shift)"
+)
 
 
-def _whole_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:
-    """A reduction over the whole array (``np.max(x)``) written twice or more, made to reduce
-    one axis at every place at once (the maximum subtracted in a numerator and again in a
-    denominator)."""
-    seen: dict[str, list[ast.Call]] = {}
-    for node in ast.walk(fn):
-        if isinstance(node, ast.Call) and _whole(node) and not frozen(node):
-            seen.setdefault(ast.dump(node), []).append(node)
-    for nodes in seen.values():
-        if len(nodes) < 2:
-            continue
-        lines = sorted({n.lineno for n in nodes})
-        said = f"`{ctx.quote(nodes[0])}` (lines {', '.join(map(str, lines))}) reduces over every "
-        said += "axis where it should reduce one and keep it, to broadcast against its input"
-        for new in _one_axis(nodes[0], fn):
-            edited = _Same(nodes[0], new).visit(copy.deepcopy(fn))
-            yield "axis", lines[0], said, ast.fix_missing_locations(edited)
+def exp_of(node: ast.AST) -> ast.expr | None:
+    """The scores ``node`` takes the exp of (``np.exp(x)``, ``torch.exp(x)``, ``x.exp()``),
+    where they are not already shifted (``x - m``); else ``None``."""
+    if not isinstance(node, ast.Call) or _callee(node) != "exp" or node.keywords:
+        return None
+    inside = node.args[0] if len(node.args) == 1 and not _method(node) else None
+    if not node.args and _method(node):
+        inside = node.func.value  # type: ignore[attr-defined]
+    if inside is None or isinstance(inside, ast.BinOp) and isinstance(inside.op, ast.Sub):
+        return None
+    return inside
 
 
-def _powers_everywhere(
-    fn: ast.FunctionDef, ctx: Context
-) -> Iterator[tuple[str, int, str, ast.AST]]:
-    """A whole-number power typed in where the step counter belongs, written twice or more
-    (``1 - beta1 ** 2`` and ``1 - beta2 ** 2`` in Adam's bias corrections), replaced at every
-    place at once."""
-    seen: dict[int, list[ast.BinOp]] = {}
-    for node in ast.walk(fn):
-        if _counted_power(node) and not frozen(node):
-            seen.setdefault(node.right.value, []).append(node)  # type: ignore[attr-defined]
-    for power, nodes in seen.items():
-        if len(nodes) < 2:
-            continue
-        lines = sorted({n.lineno for n in nodes})
-        said = f"the power `{power}` (lines {', '.join(map(str, lines))}) is typed in where the "
-        said += "step counter belongs"
-        for counter in (n for n in ctx.names if n in _COUNTERS):
-            edited = copy.deepcopy(fn)
-            for twin in ast.walk(edited):
-                if _counted_power(twin) and twin.right.value == power:  # type: ignore[attr-defined]
-                    twin.right = ast.Name(counter, ast.Load())  # type: ignore[attr-defined]
-            yield "power", lines[0], said, ast.fix_missing_locations(edited)
+def shifted(node: ast.Call, fn: ast.FunctionDef) -> Iterator[ast.expr]:
+    """``node``, an exp of scores, with the scores' maximum over one axis (kept) subtracted:
+    the axis the function is given, then the last and the first; NumPy's ``max`` for
+    ``np.exp``, a tensor's ``amax`` for ``torch.exp`` and ``x.exp()``."""
+    scores = cast(ast.expr, exp_of(node))
+    owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+    numpy = isinstance(owner, ast.Name) and owner.id in ("np", "numpy")
+    given = [a.arg for a in fn.args.args + fn.args.kwonlyargs if a.arg in _AXIS_KEYWORDS]
+    for axis in (*[ast.Name(a, ast.Load()) for a in given], -1, 0):
+        top = ast.Call(ast.Attribute(scores, "max" if numpy else "amax", ast.Load()), [], [])
+        shifted = ast.BinOp(
+            copy.deepcopy(scores), ast.Sub(), _with_keywords(top, axis=axis, keepdims=True)
+        )
+        if node.args:
+            yield _with_args(node, [shifted])
+        else:
+            yield ast.Call(ast.Attribute(shifted, "exp", ast.Load()), [], [])
 
 
-def _counted_power(node: ast.AST) -> bool:
+def counted_power(node: ast.AST) -> bool:
     """``beta2 ** 2``: a name or attribute to a whole power of 2 or more."""
     if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow)):
         return False
@@ -131,19 +98,7 @@ def _counted_power(node: ast.AST) -> bool:
     return whole and isinstance(left, (ast.Name, ast.Attribute))
 
 
-class _Same(ast.NodeTransformer):
-    """Every node written as ``old`` replaced by ``new``."""
-
-    def __init__(self, old: ast.AST, new: ast.AST):
-        self.old, self.new = ast.dump(old), new
-
-    def generic_visit(self, node: ast.AST) -> ast.AST:
-        if ast.dump(node) == self.old:
-            return ast.copy_location(copy.deepcopy(self.new), node)
-        return super().generic_visit(node)
-
-
-def _constant_text(number: str, source: ast.expr, lines: str = "") -> str:
+def constant_text(number: str, source: ast.expr, lines: str = "") -> str:
     """ "the number `1e-7` stands where `eps` belongs", for a parameter or a setting."""
     read = ast.unparse(source)
     what = f"`{read}`" if isinstance(source, ast.Name) else f"the setting `{read}`"
@@ -151,19 +106,6 @@ def _constant_text(number: str, source: ast.expr, lines: str = "") -> str:
         f"the number `{number}`{lines} stands where {what} belongs (the value passed to your "
         "function should decide it)"
     )
-
-
-class _Swap(ast.NodeTransformer):
-    """Every float equal to ``value`` replaced by ``source`` (not a setting's own default)."""
-
-    def __init__(self, value: object, source: ast.expr):
-        self.value, self.source = value, source
-
-    def visit_Constant(self, node: ast.Constant) -> ast.AST:
-        if type(node.value) is float and node.value == self.value and not frozen(node):
-            if not getattr(node, "_descent_setting", False):  # deep copies keep the mark
-                return ast.copy_location(copy.deepcopy(self.source), node)
-        return node
 
 
 def _swapped_list(body: list, i: int) -> list:
@@ -182,7 +124,7 @@ def _constant_for_argument(node, ctx):
     if node in ctx.conditions:
         return  # a number a condition tests: replaced, it takes another path, explaining nothing
     for source in ctx.hyperparameters:
-        yield "constant", _constant_text(ctx.quote(node), source), source
+        yield "constant", constant_text(ctx.quote(node), source), source
 
 
 def _left_out(node, ctx):
@@ -239,8 +181,8 @@ def _power(node, ctx):
     counter belongs (``1 - beta2 ** 2`` for ``1 - beta2 ** t``)."""
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and _is(node.right, 2):
         yield "power", f"`{ctx.quote(node)}` should not be squared", node.left
-    if _counted_power(node):
-        for counter in (n for n in ctx.names if n in _COUNTERS):
+    if counted_power(node):
+        for counter in (n for n in ctx.names if n in COUNTERS):
             yield (
                 "power",
                 f"the power `{ctx.quote(node.right)}` in `{ctx.quote(node)}` is typed in "
@@ -260,8 +202,8 @@ def _root_term(node, ctx):
             f"the term `{term}` in `{ctx.quote(node)}` belongs after the square root, not under it",
             ast.BinOp(_sqrt(inside.left), ast.Add(), inside.right),
         )
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and _rooted(node.left):
-        under = _root_of(node.left)
+    under = _root_of(node.left) if isinstance(node, ast.BinOp) else None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and under is not None:
         yield (
             "root",
             f"the term `{ctx.quote(node.right)}` in `{ctx.quote(node)}` belongs under the square "
@@ -274,13 +216,15 @@ def _root_of(node: ast.AST) -> ast.AST | None:
     """What ``node`` takes the square root of (``sqrt(x)``, ``x ** 0.5``), else ``None``."""
     if isinstance(node, ast.Call) and _callee(node) in _ROOTS and len(node.args) == 1:
         return node.args[0]
+    if isinstance(node, ast.Call) and _callee(node) in _ROOTS and not node.args:
+        return node.func.value if isinstance(node.func, ast.Attribute) else None  # `v.sqrt()`
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and _is(node.right, 0.5):
         return node.left
     return None
 
 
 # the names a step counter goes by (Adam's t in its bias correction)
-_COUNTERS = frozenset({"t", "step", "steps", "timestep", "iteration", "iterations", "n_iter"})
+COUNTERS = frozenset({"t", "step", "steps", "timestep", "iteration", "iterations", "n_iter"})
 
 
 def _axis(node, ctx):
@@ -310,19 +254,19 @@ def _axis(node, ctx):
         if not node.args:  # a reduction over everything where one axis belongs
             for value in (0, 1, -1):
                 yield "axis", whole, _with_args(node, [ast.Constant(value)])
-        if _whole(node):  # `x.max()` or `np.max(x)`, and the axis kept to broadcast
-            for kept in _one_axis(node, ctx.function):
+        if over_everything(node):  # `x.max()` or `np.max(x)`, and the axis kept to broadcast
+            for kept in one_axis(node, ctx.function):
                 yield "axis", whole + " and keep it, to broadcast against its input", kept
 
 
-def _whole(node: ast.Call) -> bool:
+def over_everything(node: ast.Call) -> bool:
     """``x.max()`` or ``np.max(x)``: a reduction over every axis of one array."""
     if _callee(node) not in _REDUCTIONS or node.keywords:
         return False
     return isinstance(node.func, ast.Attribute) and len(node.args) == (0 if _method(node) else 1)
 
 
-def _one_axis(node: ast.Call, fn: ast.FunctionDef) -> Iterator[ast.expr]:
+def one_axis(node: ast.Call, fn: ast.FunctionDef) -> Iterator[ast.expr]:
     """The reduction ``node`` over one axis with the axis kept, each axis in turn, the one the
     function ``fn`` is given first (``dim``), and its values alone where a tensor gives values
     and indices."""
@@ -694,6 +638,7 @@ RULES: tuple[Rule, ...] = (
     _reduction,
     _size,
     _grouping,
+    _shift,
     _order,
     _power,
     _operator,

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from .edit_context import freeze, frozen, functions, read, units
-from .edit_rules import RULES, Rule, everywhere
+from .edit_everywhere import everywhere
+from .edit_rules import RULES, Rule
 
 MAX_EDITS = 400  # single edits written per function at most, the most telling kinds first
 
@@ -115,7 +116,11 @@ class _Site:
                 return
             self.written += 1
             where = _where(self.name, line, text)
-            yield Edit(kind, line, where, self._module(edited), self.name, edited)
+            try:
+                module = self._module(edited)
+            except (AttributeError, TypeError, ValueError, RecursionError):
+                continue  # a rule's edit that cannot be written as code: the others still are
+            yield Edit(kind, line, where, module, self.name, edited)
 
     def _module(self, edited: ast.AST) -> str:
         """The module's functions and classes as text, with ``edited`` in this site's place."""

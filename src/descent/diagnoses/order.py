@@ -410,10 +410,8 @@ MODULES: tuple[Module, ...] = (
         "values",
         "the values",
         "``diagnose``: a result read against the expected, tier by tier (entry point).",
-        "the entry point: float32 precision, another dtype or device, NaN or inf where the "
-        "expected is finite, a number where a tensor belongs, the right value inside a tuple, "
-        "items in another order, a result that stops at the log of a small floor "
-        "(`-log(1e-12)`: a probability floored before its log, a fact of the check)",
+        "the entry point: float32 precision, another dtype or device, NaN or inf, a number for a "
+        "tensor, the right value in a tuple, items in another order, the log of a small floor",
     ),
     Module(
         "linear",
@@ -534,11 +532,9 @@ MODULES: tuple[Module, ...] = (
         "input",
         "the reference and the student's code, run again",
         "a tensor argument of the check changed; the student's code in float64.",
-        "a tensor argument moved one float off a boundary, doubled or halved; an error of first "
-        "order in a small eps; a float32 result right once its inputs are float64 (a formula "
-        "unstable in float32); NaN or inf read from the student's code on moved inputs: no "
-        "maximum subtracted, one for the whole batch, a log of an underflowed probability (each "
-        "row's largest value at 0), an exp past its range (entries beyond log(max))",
+        "a tensor argument moved off a boundary, doubled or halved; a first-order error in eps; "
+        "float32 unstable; NaN or inf read on moved inputs: no maximum subtracted, one for the "
+        "whole batch, a log of an underflowed probability, an exp past its range",
     ),
     Module(
         "cut",
@@ -601,11 +597,9 @@ MODULES: tuple[Module, ...] = (
         "exception",
         "the exception raised; type names",
         "an exception raised, type names returned, the accuracy of a solve.",
-        "an overflow or a division by zero, a recursion as deep as the data, a reflected "
-        "operator missing, a matrix product the wrong way round, a None operand, two dtypes in "
-        "one operation (a hard-coded dtype); `typed` for type names, `ill_conditioned` for a "
-        "solve, `overflowed_past_exp` for an overflow of any wording on an argument past exp's "
-        "range (the grader passes the argument)",
+        "an overflow or a division by zero, a recursion as deep as the data, a reflected operator "
+        "missing, a product the wrong way round, a None operand, two dtypes in one operation; "
+        "`typed`, `ill_conditioned` and `overflowed_past_exp`, readers a grader passes",
         stage="by the exception; readers",
     ),
     Module(
@@ -630,11 +624,9 @@ MODULES: tuple[Module, ...] = (
         "training",
         "a training run's report",
         "what a training run reports about itself (its history, its numbers).",
-        "a training run's report measured on another argument, a loss history that climbs, "
-        "rises (none of its two causes chosen), diverges or never moves (at chance level when "
-        "there), a short batch handled like a full one, weights returned all zero (a zero "
-        "start), a history kept per batch, parameters returned as trained on standardized "
-        "inputs, the parameters of an earlier epoch returned",
+        "a report measured on another argument, a loss that climbs, rises, diverges or never "
+        "moves, a short batch handled like a full one, weights all zero, a history per batch, "
+        "parameters for standardized inputs or of an earlier epoch",
         stage="readers",
     ),
     Module(
@@ -714,6 +706,13 @@ MODULES: tuple[Module, ...] = (
         "small edits of the student's own code: the candidates of a repair.",
         "nothing alone: the student's module with one small change of :mod:`.edit_rules`, its "
         "line and its words",
+        stage="verification",
+    ),
+    Module(
+        "edit_everywhere",
+        "the student's own source, as a tree",
+        "edits written at every place at once: a number, a reduction, a power, an exp.",
+        "nothing alone: the same change at each place one expression is written",
         stage="verification",
     ),
     Module(

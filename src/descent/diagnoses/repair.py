@@ -39,8 +39,8 @@ from .edit_context import aliases, bases, functions, reached
 from .edits import Edit, after, by_kind, unedited
 from .ledger import Ledger, Record
 
-TRIALS = 250  # edits one exercise's search tries at most: the same feedback on any machine
-MODULE_TRIALS = 1000  # and all the searches of one module of one implementation together
+TRIALS = 300  # edits one exercise's search tries at most: the same feedback on any machine
+MODULE_TRIALS = 1200  # and all the searches of one module of one implementation together
 PARTIALS = 2  # partial repairs a second edit is searched on top of, the best first
 PAIR_TRIALS = 100  # second edits tried on top of each
 MISSES = 3  # failing comparisons an edit fails before it is given up, where it repairs none

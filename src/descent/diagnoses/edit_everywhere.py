@@ -1,0 +1,156 @@
+"""Edits a repair search writes at every place at once: the same change of one expression
+wherever the student's function writes it (a number typed in for an argument, a reduction over
+the whole array, a power typed in for the step counter, an exp of unshifted scores), for a
+mistake repeated across lines that no single edit undoes. Each yields ``(kind, line, words,
+the edited function)``; the words name every line. The one-place rules are
+:mod:`descent.diagnoses.edit_rules`'s.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import itertools
+from collections.abc import Iterator
+
+from .edit_context import Context, frozen
+from .edit_rules import (
+    COUNTERS,
+    OVERFLOWS,
+    constant_text,
+    counted_power,
+    exp_of,
+    one_axis,
+    over_everything,
+    shifted,
+)
+
+
+def everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:
+    """The edits written at every place at once: a number where an argument belongs, and a
+    reduction over the whole array made one axis (``(kind, line, text, edited function)``)."""
+    return itertools.chain(
+        _everywhere(fn, ctx),
+        _whole_everywhere(fn, ctx),
+        _powers_everywhere(fn, ctx),
+        _exps_everywhere(fn, ctx),
+    )
+
+
+def _everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:
+    """A number written where an argument belongs, replaced at every place it is written at
+    once (a step ``h`` typed in as ``1e-5`` in the shift and again in the division)."""
+    seen: dict[object, list[ast.Constant]] = {}
+    for node in ast.walk(fn):
+        if (
+            isinstance(node, ast.Constant)
+            and type(node.value) is float
+            and not frozen(node)
+            and node not in ctx.settings
+        ):
+            seen.setdefault(node.value, []).append(node)
+    for value, nodes in seen.items():
+        if len(nodes) < 2 or any(n in ctx.conditions for n in nodes):
+            continue  # (a number a condition tests is replaced nowhere: see the rule's)
+        for source in ctx.hyperparameters:
+            edited = _Swap(value, source).visit(copy.deepcopy(fn))
+            lines = sorted({n.lineno for n in nodes})
+            yield (
+                "constant",
+                lines[0],
+                constant_text(ctx.quote(nodes[0]), source, f" {_places(nodes)}"),
+                ast.fix_missing_locations(edited),
+            )
+
+
+def _whole_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:
+    """A reduction over the whole array (``np.max(x)``) written twice or more, made to reduce
+    one axis at every place at once (the maximum subtracted in a numerator and again in a
+    denominator)."""
+    seen: dict[str, list[ast.Call]] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Call) and over_everything(node) and not frozen(node):
+            seen.setdefault(ast.dump(node), []).append(node)
+    for nodes in seen.values():
+        if len(nodes) < 2:
+            continue
+        lines = sorted({n.lineno for n in nodes})
+        said = f"`{ctx.quote(nodes[0])}` {_places(nodes)} reduces over every "
+        said += "axis where it should reduce one and keep it, to broadcast against its input"
+        for new in one_axis(nodes[0], fn):
+            edited = _Same(nodes[0], new).visit(copy.deepcopy(fn))
+            yield "axis", lines[0], said, ast.fix_missing_locations(edited)
+
+
+def _exps_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:
+    """An exp of unshifted scores written twice or more (``np.exp(x) / np.sum(np.exp(x))``),
+    shifted by their maximum at every place at once."""
+    seen: dict[str, list[ast.Call]] = {}
+    for node in ast.walk(fn):
+        if exp_of(node) is not None and not frozen(node):
+            seen.setdefault(ast.dump(node), []).append(node)  # type: ignore[arg-type]
+    for nodes in seen.values():
+        if len(nodes) < 2:
+            continue
+        lines = sorted({n.lineno for n in nodes})
+        said = f"`{ctx.quote(nodes[0])}` {_places(nodes)} " + OVERFLOWS
+        for new in shifted(nodes[0], fn):
+            edited = _Same(nodes[0], new).visit(copy.deepcopy(fn))
+            yield "shift", lines[0], said, ast.fix_missing_locations(edited)
+
+
+def _powers_everywhere(
+    fn: ast.FunctionDef, ctx: Context
+) -> Iterator[tuple[str, int, str, ast.AST]]:
+    """A whole-number power typed in where the step counter belongs, written twice or more
+    (``1 - beta1 ** 2`` and ``1 - beta2 ** 2`` in Adam's bias corrections), replaced at every
+    place at once."""
+    seen: dict[int, list[ast.BinOp]] = {}
+    for node in ast.walk(fn):
+        if counted_power(node) and not frozen(node):
+            seen.setdefault(node.right.value, []).append(node)  # type: ignore[attr-defined]
+    for power, nodes in seen.items():
+        if len(nodes) < 2:
+            continue
+        lines = sorted({n.lineno for n in nodes})
+        said = f"the power `{power}` {_places(nodes)} is typed in where the "
+        said += "step counter belongs"
+        for counter in (n for n in ctx.names if n in COUNTERS):
+            edited = copy.deepcopy(fn)
+            for twin in ast.walk(edited):
+                if counted_power(twin) and twin.right.value == power:  # type: ignore[attr-defined]
+                    twin.right = ast.Name(counter, ast.Load())  # type: ignore[attr-defined]
+            yield "power", lines[0], said, ast.fix_missing_locations(edited)
+
+
+def _places(nodes: list) -> str:
+    """Where an expression is written: "(lines 6, 7)", or "(2 times on line 11)"."""
+    lines = sorted({n.lineno for n in nodes})
+    if len(lines) == 1:
+        return f"({len(nodes)} times on line {lines[0]})"
+    return f"(lines {', '.join(map(str, lines))})"
+
+
+class _Same(ast.NodeTransformer):
+    """Every node written as ``old`` replaced by ``new``."""
+
+    def __init__(self, old: ast.AST, new: ast.AST):
+        self.old, self.new = ast.dump(old), new
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        if ast.dump(node) == self.old:
+            return ast.copy_location(copy.deepcopy(self.new), node)
+        return super().generic_visit(node)
+
+
+class _Swap(ast.NodeTransformer):
+    """Every float equal to ``value`` replaced by ``source`` (not a setting's own default)."""
+
+    def __init__(self, value: object, source: ast.expr):
+        self.value, self.source = value, source
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        if type(node.value) is float and node.value == self.value and not frozen(node):
+            if not getattr(node, "_descent_setting", False):  # deep copies keep the mark
+                return ast.copy_location(copy.deepcopy(self.source), node)
+        return node

@@ -1,0 +1,43 @@
+"""The edits a repair writes at every place at once (``descent.diagnoses.edit_everywhere``): the
+same change of one expression wherever the student's function writes it, for a mistake that
+no single edit undoes, worded with every line."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from descent.diagnoses.edit_context import functions
+from descent.diagnoses.edits import edits
+
+from .test_edit_rules import ADAM_CORRECTIONS, SOFTMAX_UNSHIFTED, WHOLE_MAXIMUM
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+
+def _everywhere(source: str, function: str) -> list[tuple[str, str]]:
+    """(words, edited function) of each edit written at several lines at once."""
+    return [
+        (e.text, ast.unparse(functions(e.source)[function]))
+        for e in edits(source, function)
+        if "(lines " in e.text or " times on line " in e.text
+    ]
+
+
+def test_each_repeated_expression_is_changed_at_every_place_at_once():
+    """The whole batch's maximum subtracted twice, an exp written in a numerator and again in a
+    denominator, Adam's two bias corrections with `** 2`: one edit each, every line named."""
+    (whole, *_), shifts, powers = (
+        _everywhere(WHOLE_MAXIMUM, "softmax"),
+        _everywhere(SOFTMAX_UNSHIFTED, "twice"),
+        _everywhere(ADAM_CORRECTIONS, "correct"),
+    )
+    assert whole[0].startswith("line 6 (in `softmax`): `np.max(scores)` (lines 6, 7)")
+    assert whole[1].count("np.max(scores, axis=dim, keepdims=True)") == 2
+    assert shifts[0][0].startswith(
+        "line 11 (in `twice`): `np.exp(x)` (2 times on line 11) overflows"
+    )
+    assert shifts[0][1].count("np.exp(x - x.max(axis=-1, keepdims=True))") == 2
+    assert "the power `2` (lines 6, 7)" in powers[0][0]
+    assert "beta1 ** t" in powers[0][1] and "beta2 ** t" in powers[0][1]
