@@ -159,7 +159,9 @@ def _factor_candidates(shape, inputs: Inputs, e_is_count: bool) -> list[tuple[fl
 def _halved_mean(sizes: list[tuple[int, str]]) -> list[tuple[float, Diagnosis]]:
     """Half a count of the call: the gradient of a squared error that a course writes halved
     (``0.5 * (y_hat - y) ** 2``, whose derivative drops the 2) and leaves undivided by the count
-    its mean divides by. Not where half a count is itself a size of the call, or 2."""
+    its mean divides by. Not where half a count is itself a size of the call, or 2, nor for a
+    count under 5: 3/2 is a ratio a slip of any kind gives too often (a gradient clip that
+    rescales norms below the threshold gave it on one check of two)."""
     known = {n for n, _ in sizes} | {2}
     return [
         (
@@ -172,7 +174,7 @@ def _halved_mean(sizes: list[tuple[int, str]]) -> list[tuple[float, Diagnosis]]:
             ),
         )
         for n, where in sizes
-        if n / 2 not in known
+        if n >= 5 and n / 2 not in known
     ]
 
 
