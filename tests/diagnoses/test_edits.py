@@ -81,7 +81,9 @@ def test_the_words_quote_the_students_code_never_the_fix():
 def test_a_number_written_twice_is_replaced_everywhere_at_once():
     source = "def grad(f, x, eps=1e-6):\n    return (f(x + 1e-5) - f(x - 1e-5)) / (2 * 1e-5)\n"
     first = next(iter(edits(source, "grad")))
-    assert first.kind == "constant" and "`1e-5` (3 times on line 2) stands where `eps`" in first.text
+    assert (
+        first.kind == "constant" and "`1e-5` (3 times on line 2) stands where `eps`" in first.text
+    )
     assert "1e-05" not in _function_text(first, "grad")
 
 

@@ -12,6 +12,7 @@ import ast
 import copy
 import itertools
 from collections.abc import Iterator
+from typing import cast
 
 from .edit_context import Context, frozen
 from .edit_rules import (
@@ -107,8 +108,8 @@ def _powers_everywhere(
     place at once."""
     seen: dict[int, list[ast.BinOp]] = {}
     for node in ast.walk(fn):
-        if counted_power(node) and not frozen(node):
-            seen.setdefault(node.right.value, []).append(node)  # type: ignore[attr-defined]
+        if isinstance(node, ast.BinOp) and counted_power(node) and not frozen(node):
+            seen.setdefault(cast(int, cast(ast.Constant, node.right).value), []).append(node)
     for power, nodes in seen.items():
         if len(nodes) < 2:
             continue

@@ -78,7 +78,8 @@ def shifted(node: ast.Call, fn: ast.FunctionDef) -> Iterator[ast.expr]:
     owner = node.func.value if isinstance(node.func, ast.Attribute) else None
     numpy = isinstance(owner, ast.Name) and owner.id in ("np", "numpy")
     given = [a.arg for a in fn.args.args + fn.args.kwonlyargs if a.arg in _AXIS_KEYWORDS]
-    for axis in (*[ast.Name(a, ast.Load()) for a in given], -1, 0):
+    axes: list[ast.expr | int] = [*[ast.Name(a, ast.Load()) for a in given], -1, 0]
+    for axis in axes:
         top = ast.Call(ast.Attribute(scores, "max" if numpy else "amax", ast.Load()), [], [])
         shifted = ast.BinOp(
             copy.deepcopy(scores), ast.Sub(), _with_keywords(top, axis=axis, keepdims=True)
@@ -271,7 +272,8 @@ def one_axis(node: ast.Call, fn: ast.FunctionDef) -> Iterator[ast.expr]:
     function ``fn`` is given first (``dim``), and its values alone where a tensor gives values
     and indices."""
     given = [a.arg for a in fn.args.args + fn.args.kwonlyargs if a.arg in _AXIS_KEYWORDS]
-    for value in (*[ast.Name(a, ast.Load()) for a in given], 1, -1, 0):
+    values: list[ast.expr | int] = [*[ast.Name(a, ast.Load()) for a in given], 1, -1, 0]
+    for value in values:
         kept = _with_keywords(node, axis=value, keepdims=True)
         yield kept
         if _callee(node) in _PAIRED:
@@ -338,7 +340,7 @@ def _in_place(node, ctx):
     read = copy.deepcopy(target)
     for part in ast.walk(read):
         if hasattr(part, "ctx"):
-            part.ctx = ast.Load()  # type: ignore[attr-defined]
+            part.ctx = ast.Load()
     yield (
         "in place",
         f"`{ctx.quote(node)}` changes the array in place, and with it the one your caller "
@@ -694,10 +696,10 @@ def _method(node: ast.Call) -> bool:
     return not (isinstance(owner, ast.Name) and owner.id in _LIBRARIES)
 
 
-def _with_keywords(node: ast.Call, **values: object) -> ast.Call:
+def _with_keywords(node: ast.Call, **values: ast.expr | int | bool) -> ast.Call:
     # NumPy's spellings: torch takes `axis` and `keepdims` for its reductions too
     added = [
-        ast.keyword(k, v if isinstance(v, ast.AST) else ast.Constant(v)) for k, v in values.items()
+        ast.keyword(k, v if isinstance(v, ast.expr) else ast.Constant(v)) for k, v in values.items()
     ]
     return ast.Call(node.func, node.args, [*node.keywords, *added])
 
