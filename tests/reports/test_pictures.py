@@ -98,3 +98,19 @@ def test_values_spread_over_orders_of_magnitude_get_a_log_scale(values, scale):
     ax = pictures.figure().subplots()
     pictures._log_if_spread(ax, values)
     assert ax.get_yscale() == scale
+
+
+def test_an_implementation_whose_name_goes_on_from_another_keeps_its_pictures(tmp_path):
+    """``ada``'s files start like ``ada_01``'s and ``ada_01_layers``'s (``picture_ada_01_...``):
+    a grading of ``ada`` neither deletes nor reads theirs."""
+    theirs = [
+        tmp_path / "picture_ada_01_01_schedules.step_lr.png",
+        tmp_path / "picture_ada_01_layers_01_losses.mse.png",
+    ]
+    for path in theirs:
+        path.write_bytes(b"not ada's")
+    (tmp_path / "picture_ada_03_losses.mse.png").write_bytes(b"ada's")
+    assert pictures.read_beside(tmp_path, "ada") == {"picture_03.png": b"ada's"}
+    assert pictures.write_and_say(_doc(), tmp_path) is None  # ada's pictures removed
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in theirs)
+    assert pictures.read_beside(tmp_path, "ada_01") == {"picture_01.png": b"not ada's"}

@@ -21,6 +21,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from .. import registry
+
 PREFIX = "picture_"
 STUDENT, EXPECTED, WRONG = "#ff7f0e", "#1f77b4", "#f6c8c0"
 CURVES = ("#444444", "#2e7d32", "#7b1fa2")  # an input's curves: neither the student's nor expected
@@ -170,14 +172,23 @@ def _beside(name: str, n: int | None = None) -> str:
     return f"{file_stem(name)}_{'[0-9][0-9]' if n is None else f'{n:02d}'}_"
 
 
+def _mine(results_dir: Path, name: str) -> dict[int, Path]:
+    """Implementation ``name``'s pictures in ``results_dir`` by their number: the files named
+    ``picture_<stem>_<nn>_<exercise>.png`` for an exercise of the kit. The glob alone also
+    matches another implementation's whose name goes on from this one (``alice``'s matched
+    ``alice_01``'s, and a grading of ``alice`` deleted them)."""
+    found = {}
+    for path in Path(results_dir).glob(_beside(name) + "*.png"):
+        number, _, exercise = path.name[len(file_stem(name)) + 1 :].partition("_")
+        if exercise.removesuffix(".png") in registry.EXERCISES:
+            found[int(number)] = path
+    return found
+
+
 def read_beside(results_dir: Path, name: str) -> dict[str, bytes]:
     """The pictures :func:`write_beside` left for implementation ``name``, by their
     :func:`stored_name`: what a report shows without drawing them again."""
-    found = {}
-    for path in Path(results_dir).glob(_beside(name) + "*.png"):
-        n = int(path.name[len(file_stem(name)) + 1 :][:2])
-        found[stored_name(n)] = path.read_bytes()
-    return found
+    return {stored_name(n): path.read_bytes() for n, path in _mine(results_dir, name).items()}
 
 
 def write_beside(doc: dict, results_dir: Path) -> list[Path]:
@@ -186,7 +197,7 @@ def write_beside(doc: dict, results_dir: Path) -> list[Path]:
     (none without matplotlib)."""
     written: list[Path] = []
     for block in doc.get("implementations", []):
-        for old in Path(results_dir).glob(_beside(block["name"]) + "*.png"):
+        for old in _mine(results_dir, block["name"]).values():
             old.unlink(missing_ok=True)
         tests = [t for t in doc.get("tests", []) if t["implementation"] == block["name"]]
         for n, test in enumerate(pictured(tests), 1):
