@@ -148,7 +148,7 @@ class Checker:
                 diagnosis=lambda: self.candidates(
                     recipe, got, expected, pristine, what=what, mistakes=mistakes, edits=edits
                 ),
-                record=_watched(Record(recipe, got, expected, True), pristine, watched, mistakes),
+                record=_seen_edited(recipe, got, expected, pristine, watched, mistakes),
             )
         found = compare(got, expected, rtol=rtol, atol=atol, check_dtype=check_dtype)
         record = Record(
@@ -605,21 +605,27 @@ class Checker:
 EDITED_IN_PLACE = "arguments edited in place"  # what a watched re-run gives for its result
 
 
-def _watched(record: Record, pristine: _Inputs, positions: list[int], mistakes: Any) -> Record:
-    """``record`` of a check that saw an argument edited in place, its tensors put back by
-    ``pristine``, with its recipe watched: one of the arguments at ``positions`` edited again
-    (here, or in a worker, by its log) gives :data:`EDITED_IN_PLACE` instead of the result."""
-    recipe = record.recipe
+def _seen_edited(
+    recipe: Recipe, got: Any, expected: Any, pristine: _Inputs, positions: list[int], mistakes: Any
+) -> Record:
+    """The record of a check that saw one of the arguments at ``positions`` edited in place,
+    its recipe also kept watched (:func:`_watched`) for a repair's trials."""
+    watched = _watched(recipe, pristine, positions)
+    return Record(recipe, got, expected, True, pristine.restore, mistakes=mistakes, watched=watched)
+
+
+def _watched(recipe: Recipe, pristine: _Inputs, positions: list[int]) -> Recipe:
+    """``recipe`` run so that one of the arguments at ``positions`` edited in place (here, or
+    in a worker, by its log) gives :data:`EDITED_IN_PLACE` instead of the result."""
 
     def run(impl: Any) -> Any:
         log = getattr(impl, "modified_log", None)
         start = len(log) if log is not None else 0
-        got = recipe(impl)  # type: ignore[misc]
+        got = recipe(impl)
         edited = pristine.edited(positions, set(log[start:]) if log is not None else set())
         return EDITED_IN_PLACE if edited else got
 
-    record.restore, record.watched, record.mistakes = pristine.restore, run, mistakes
-    return record
+    return run
 
 
 class _Inputs:
