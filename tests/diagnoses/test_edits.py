@@ -95,9 +95,13 @@ def test_the_search_reaches_the_helpers_an_exercise_calls():
 
 
 def test_nothing_inside_a_while_loop_nor_a_condition_is_edited():
+    tests = set()
     for edit in edits(LOOP, "walk"):
         loop = functions(edit.source)["walk"].body[1]
-        assert ast.unparse(loop) == ast.unparse(functions(LOOP)["walk"].body[1]), edit.text
+        assert ast.unparse(loop.body) == ast.unparse(functions(LOOP)["walk"].body[1].body)
+        tests.add(ast.unparse(loop.test))
+    # the loop's test is edited only by its boundary: one pass more, never the other direction
+    assert tests == {"i < 3", "i <= 3"}
     source = (
         "def pick(x, w=None, b=0.0):\n    if w is None:\n        return x + b\n    return x * w\n"
     )

@@ -228,8 +228,26 @@ STUDENTS = {
         r"half the expected[^\n]*; in your code, line \d+ \(in `mse_forward`\): the factor "
         r"`0.5` in `0.5 \* \(diff \* diff\).mean\(\)` does not belong there",
     ),
+    # a course's loop counted with `while` and `<=` (MIT 6.036): one update too many; the
+    # check of grad_fn's calls cannot be re-run and must not stop the search of the others
+    "gd_while_one_too_many": (
+        "basics",
+        "    for _ in range(steps):\n        w = w - lr * grad_fn(w)\n",
+        "    done = 0\n    while done <= steps:\n        done += 1\n        w = w - lr * grad_fn(w)\n",
+        "basics.gradient_descent_1d",
+        r"line \d+ \(in `gradient_descent_1d`\): the loop's test `done <= steps` makes one pass",
+    ),
+    # the same count one off in a range's argument
+    "gd_range_one_too_many": (
+        "basics",
+        "    for _ in range(steps):\n",
+        "    for _ in range(steps + 1):\n",
+        "basics.gradient_descent_1d",
+        r"line \d+ \(in `gradient_descent_1d`\): the `steps \+ 1` is off by one",
+    ),
 }
 SUITES = [
+    "graders/test_basics.py",
     "graders/test_init.py",
     "graders/test_optim.py",
     "graders/test_layers.py",

@@ -401,19 +401,34 @@ def frozen(node: ast.AST) -> bool:
     return getattr(node, "_descent_frozen", False)
 
 
+def bound(node: ast.AST) -> bool:
+    """A node of a loop's bound (a ``while`` test, a ``range`` argument): frozen to every edit
+    but the few that change a count by one (:data:`.edit_rules.BOUND_RULES`)."""
+    return getattr(node, "_descent_bound", False)
+
+
 def freeze(fn: ast.FunctionDef) -> None:
-    """Mark the nodes no edit touches: the function's own signature and decorators, anything
-    inside a ``while`` loop, and the arguments of ``range``."""
+    """Mark the nodes no edit touches: the function's own signature and decorators, the body of
+    a ``while`` loop and its test, and ``range`` calls; a ``while`` test and a ``range``
+    argument are marked as a loop's bound as well (any edit of a loop could make it never end;
+    a count one off cannot)."""
     signature: list[ast.AST] = [*fn.decorator_list, fn.args]
     for node in signature:
-        for sub in ast.walk(node):
-            sub._descent_frozen = True  # type: ignore[attr-defined]
-    for node in ast.walk(fn):
-        frozen = isinstance(node, ast.While) or (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id == "range"
-        )
-        if frozen:
-            for sub in ast.walk(node):
-                sub._descent_frozen = True  # type: ignore[attr-defined]
+        _mark(node)
+    for node in ast.walk(fn):  # outer nodes first: a loop inside a while's body stays frozen
+        if frozen(node):
+            continue
+        if isinstance(node, ast.While):
+            _mark(node)
+            _mark(node.test, bounding=True)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "range":
+            _mark(node)
+            for arg in node.args:
+                _mark(arg, bounding=True)
+
+
+def _mark(node: ast.AST, bounding: bool = False) -> None:
+    for sub in ast.walk(node):
+        sub._descent_frozen = True  # type: ignore[attr-defined]
+        if bounding:
+            sub._descent_bound = True  # type: ignore[attr-defined]

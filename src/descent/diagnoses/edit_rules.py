@@ -13,7 +13,7 @@ import copy
 from collections.abc import Callable, Iterator
 from typing import cast
 
-from .edit_context import Context
+from .edit_context import Context, bound
 
 # A rule reads one node of the function (with the function's context) and yields each change:
 # (kind, the text, the node that replaces it).
@@ -32,6 +32,7 @@ _COMPARISONS: dict[type, tuple[type, ...]] = {
     ast.Gt: (ast.GtE, ast.Lt),
     ast.GtE: (ast.Gt, ast.LtE),
 }
+_BOUNDARIES: dict[type, type] = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt}
 _ROOTS = frozenset({"sqrt"})
 _REDUCTIONS = frozenset(
     {"sum", "mean", "max", "min", "var", "std", "argmax", "argmin", "logsumexp", "norm", "amax"}
@@ -396,8 +397,8 @@ def _handed_in(fn: ast.FunctionDef) -> set[str]:
         pairs = [(target, value)]
         if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple):
             pairs = list(zip(target.elts, value.elts))
-        for name, bound in pairs:
-            if isinstance(name, ast.Name) and isinstance(bound, _HANDED):
+        for name, given in pairs:
+            if isinstance(name, ast.Name) and isinstance(given, _HANDED):
                 names.add(name.id)
     return names
 
@@ -562,6 +563,16 @@ def _lagged(used: str, other: str, ctx: Context) -> bool:
     return (used, other) in ctx.updates or (other, used) in ctx.updates
 
 
+def _boundary(node, ctx):
+    """A ``while`` loop's test one pass off: ``<`` for ``<=`` and back (never the direction,
+    which could make the loop never end)."""
+    if bound(node) and isinstance(node, ast.Compare) and len(node.ops) == 1:
+        other = _BOUNDARIES.get(type(node.ops[0]))
+        if other is not None:
+            said = f"the loop's test `{ctx.quote(node)}` makes one pass too many or too few"
+            yield "count", said, ast.Compare(node.left, [other()], node.comparators)
+
+
 def _count(node, ctx):
     """A whole number off by one (not in a condition: `dampening != 0` made `!= 1` sends every
     call down the other branch, a repair of code never run)."""
@@ -633,6 +644,7 @@ RULES: tuple[Rule, ...] = (
     _root,
     _root_term,
     _statements,
+    _boundary,
     _in_place,
     _copy,
     _lag,
@@ -649,6 +661,9 @@ RULES: tuple[Rule, ...] = (
     _term,
     _name,
 )
+
+# The only rules a loop's bound gets (:func:`.edit_context.bound`): a count one off.
+BOUND_RULES: tuple[Rule, ...] = (_boundary, _count)
 
 
 # -- helpers ---------------------------------------------------------------------------------------

@@ -25,9 +25,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import cast
 
-from .edit_context import freeze, frozen, functions, read, units
+from .edit_context import bound, freeze, frozen, functions, read, units
 from .edit_everywhere import everywhere
-from .edit_rules import RULES, Rule
+from .edit_rules import BOUND_RULES, RULES, Rule
 
 MAX_EDITS = 400  # single edits written per function at most, the most telling kinds first
 
@@ -106,7 +106,7 @@ class _Site:
         self.target = target = copy.deepcopy(defs[name])
         freeze(target)
         self.ctx = read(source, target, defs.values())
-        self.nodes = [n for n in ast.walk(target) if not frozen(n)]
+        self.nodes = _open(target)
         self.written = 0
 
     def edits(self, rule: Rule | None) -> Iterator[Edit]:
@@ -131,10 +131,17 @@ class _Site:
 
     def _changes(self, rule: Rule) -> Iterator[tuple[str, int, str, ast.AST]]:
         for index, node in enumerate(self.nodes):
+            if bound(node) and rule not in BOUND_RULES:
+                continue
             for kind, text, new in rule(node, self.ctx):
                 edited = _replaced(self.target, self.nodes, index, new)
                 if edited is not None:
                     yield kind, _line(node, new, self.target), text, edited
+
+
+def _open(fn: ast.FunctionDef) -> list[ast.AST]:
+    """The nodes of ``fn`` an edit may touch, in the same order in every copy of ``fn``."""
+    return [n for n in ast.walk(fn) if not frozen(n) or bound(n)]
 
 
 def _line(node: ast.AST, new: ast.AST, fn: ast.FunctionDef) -> int:
@@ -169,7 +176,7 @@ def _replaced(
     """A copy of ``fn`` with ``nodes[index]`` replaced by ``new`` (a list of statements for a
     statement's block)."""
     edited = copy.deepcopy(fn)  # the marks of _freeze are copied with the nodes
-    twins = [n for n in ast.walk(edited) if not frozen(n)]
+    twins = _open(edited)
     old = twins[index]
     if old is edited:  # two statements of the function's own body swapped
         return ast.fix_missing_locations(copy.deepcopy(new))

@@ -71,8 +71,10 @@ def search(book: Ledger, impl: Any) -> Repair | None:
     comparison in ``book`` passes; else the partial repair that passes the most failing
     comparisons, :data:`PART_AT_LEAST` at least, and breaks no passing one; else ``None``."""
     exercise = registry.EXERCISES.get(book.exercise or "")
-    failing = [r for r in book.records if r.failed]
-    if exercise is None or impl is None or not failing or not all(map(_weighable, failing)):
+    # a failing check that cannot be re-run (a bare property) is left out: a repair is said
+    # only of the checks it was run on (:attr:`Repair.fixed`)
+    failing = [r for r in book.records if r.failed and _weighable(r)]
+    if exercise is None or impl is None or not failing:
         return None
     source = impl.source(exercise.module)
     if not source:

@@ -569,7 +569,7 @@ def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
     if readings and covered >= weighed:
         parts += readings
     parts = _undominated(parts, explains)
-    whole, parts, facts = _placed(_repair(book, impl), whole, parts, facts, explains, reported)
+    whole, parts, facts = _placed(_repair(book, impl), whole, parts, facts, explains)
     for record in reported:
         mine = [c for c in parts if id(record) in explains[c.key]]
         # (a catalogued bug, or one with a slip of the student's own on top: it has a kind too)
@@ -605,7 +605,6 @@ def _placed(
     parts: list,
     facts: dict,
     explains: dict,
-    reported: list,
 ) -> tuple[list, list, dict]:
     """The claims and facts with a repair of the student's code (:mod:`.repair`) in place: a
     whole repair as the cause or where the cause is (:func:`_located`), a partial one where it
@@ -618,8 +617,8 @@ def _placed(
     if found.partial:
         parts = _with_part(fixed, found, parts, explains, bool(whole))
     else:
-        whole, parts = _located(fixed, whole, parts, explains, reported)
-    placed = explains.get(fixed.key, set()) if found.partial else set(facts)
+        whole, parts = _located(fixed, found, whole, parts, explains)
+    placed = explains.get(fixed.key, set()) if found.partial else {id(r) for r in found.fixed}
     facts = {
         k: f and (replace(f, located=f.located or fixed.text) if k in placed else f)
         for k, f in facts.items()
@@ -628,7 +627,7 @@ def _placed(
 
 
 def _located(
-    fixed: Claim, whole: list, parts: list, explains: dict, reported: list
+    fixed: Claim, found: repair.Repair, whole: list, parts: list, explains: dict
 ) -> tuple[list, list]:
     """``fixed``, a small edit of the student's own code that makes every check pass
     (:mod:`.repair`): in place of what was found where nothing verified names a cause for every
@@ -636,7 +635,7 @@ def _located(
     cause or catalogued bug is (the reading or the catalogue says what, the repair says where)."""
     catalogued = any(c.misconception for c in whole + parts)
     if not catalogued and not any(map(_names_a_cause, whole)):
-        explains[fixed.key] = {id(r) for r in reported}
+        explains[fixed.key] = {id(r) for r in found.fixed}
         return [fixed], []
     return [_at(c, fixed) for c in whole], [_at(c, fixed) for c in parts]
 
