@@ -237,6 +237,25 @@ STUDENTS = {
         "basics.gradient_descent_1d",
         r"line \d+ \(in `gradient_descent_1d`\): the loop's test `done <= steps` makes one pass",
     ),
+    # a bias's gradient kept one row per example (MIT 6.036's layer sums it later, in its step)
+    "linear_db_kept_whole": (
+        "layers",
+        "    return dy @ W, dy.T @ x, dy.sum(dim=0)\n",
+        "    db = dy\n    return dy @ W, dy.T @ x, db\n",
+        "layers.linear",
+        r"line \d+ \(in `linear_backward`\): `db = dy` keeps every entry of `dy` where they "
+        r"belong summed over one axis",
+    ),
+    # a ReLU backward that writes into the upstream gradient and keeps it at 0: the copy and
+    # the mask's boundary are two changes of one line
+    "relu_in_place_and_boundary": (
+        "activations",
+        "    return torch.where(x > 0, dy, torch.zeros_like(dy))\n",
+        "    dx = dy\n    dx[x < 0] = 0\n    return dx\n",
+        "activations.relu",
+        r"two changes: line (\d+) \(in `relu_backward`\): `dx\[x < 0\] = 0` writes into the "
+        r"array your caller passed.*; and line \1 \(in `relu_backward`\): the comparison `x < 0`",
+    ),
     # the same count one off in a range's argument
     "gd_range_one_too_many": (
         "basics",

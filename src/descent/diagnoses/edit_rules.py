@@ -153,7 +153,7 @@ def _root(node, ctx):
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and _is(node.right, 0.5):
         yield "root", f"the square root in `{ctx.quote(node)}` does not belong there", node.left
     rooted = isinstance(node, ast.Assign) and not _rooted(node.value)
-    if rooted and len(node.targets) == 1:
+    if rooted and len(node.targets) == 1 and not isinstance(node.targets[0], ast.Tuple):
         value = _sqrt(node.value)
         target = ctx.quote(node.targets[0])
         yield (
@@ -452,6 +452,24 @@ def _reduction(node, ctx):
         yield "reduction", f"`{ctx.quote(node)}` {said}", ast.Call(func, node.args, node.keywords)
 
 
+def _sum_left_out(node, ctx):
+    """An array kept whole where it belongs summed over one axis (a bias's gradient set to the
+    upstream gradient itself): a variable assigned as it is, summed over the first or the second
+    axis, that axis kept or dropped."""
+    alias = isinstance(node, ast.Assign) and isinstance(node.value, (ast.Name, ast.Attribute))
+    if not alias or len(node.targets) != 1 or isinstance(node.targets[0], ast.Tuple):
+        return
+    said = (
+        f"`{ctx.quote(node)}` keeps every entry of `{ctx.quote(node.value)}` where they belong "
+        "summed over one axis"
+    )
+    for axis in (0, 1):
+        for keep in (True, False):
+            total = ast.Call(ast.Attribute(node.value, "sum", ast.Load()), [], [])
+            total = _with_keywords(total, axis=axis, **({"keepdims": True} if keep else {}))
+            yield "reduction", said, ast.Assign(node.targets, total)
+
+
 def _order(node, ctx):
     """Two arguments, or two dimensions of a shape, in the other order; a transpose."""
     if isinstance(node, ast.Call) and len(node.args) >= 2:
@@ -650,6 +668,7 @@ RULES: tuple[Rule, ...] = (
     _lag,
     _axis,
     _reduction,
+    _sum_left_out,
     _size,
     _grouping,
     _shift,

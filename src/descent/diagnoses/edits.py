@@ -69,7 +69,8 @@ def unedited(source: str) -> Edit:
 
 def after(source: str, names: tuple[str, ...], first: Edit) -> Iterator[Edit]:
     """The edits of :func:`by_kind` made on top of ``first`` (a second mistake), each on another
-    line than ``first``'s, worded as the two changes; lines stay the student's."""
+    line than ``first``'s or of another kind (a copy made and a mask's boundary moved on one
+    line), worded as the two changes; lines stay the student's."""
     if first.tree is None:
         return
     defs, tops = functions(source), units(source)
@@ -78,7 +79,7 @@ def after(source: str, names: tuple[str, ...], first: Edit) -> Iterator[Edit]:
     tree = cast(ast.FunctionDef, first.tree)
     tops[owner] = _with_method(tops[owner], method, tree) if method else tree
     for second in _by_kind(source, defs, tops, names):
-        if second.line != first.line:
+        if second.line != first.line or second.kind != first.kind:
             text = f"two changes: {first.text}; and {second.text}"
             yield Edit(second.kind, first.line, text, second.source, second.function)
 
