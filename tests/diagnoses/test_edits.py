@@ -343,3 +343,18 @@ def test_a_class_reaches_the_methods_the_code_reads_and_those_of_its_bases():
     found = reached(defs, ("softmax_forward",), bases=bases(COURSE_NETWORK))
     assert found == ["softmax_forward", "_Base.__init__", "_Base.softmax"]
     assert bases(COURSE_NETWORK) == {"_Base": (), "Net": ("_Base",)}
+
+
+def test_a_stability_term_the_class_sets_and_a_method_never_reads_is_put_in_place():
+    # MIT 6.036's BatchNorm sets self.eps in __init__ and divides by np.sqrt(self.var)
+    source = (
+        "class Norm:\n"
+        "    def __init__(self):\n        self.eps = 1e-5\n\n"
+        "    def forward(self, z):\n        return z / np.sqrt(z.var())\n\n"
+        "    def backward(self, d):\n        return d / np.sqrt(self.v + self.eps)\n"
+    )
+    first = next(iter(edits(source, "Norm.forward")))
+    assert first.kind == "eps" and "`self.eps` is never used" in first.text
+    assert "np.sqrt(z.var() + self.eps)" in first.source
+    # a method that reads it is given nothing of the kind
+    assert not any(e.kind == "eps" for e in edits(source, "Norm.backward"))

@@ -186,9 +186,15 @@ def aliases(source: str) -> dict[str, str]:
     }
 
 
-def read(source: str, fn: ast.FunctionDef, module: Iterable[ast.FunctionDef]) -> Context:
+def read(
+    source: str,
+    fn: ast.FunctionDef,
+    module: Iterable[ast.FunctionDef],
+    siblings: Iterable[ast.FunctionDef] = (),
+) -> Context:
     """The context of ``fn`` (frozen first, :func:`freeze`), a function of the module whose
-    text is ``source`` and whose functions are ``module``."""
+    text is ``source`` and whose functions are ``module``; for a method, ``siblings`` are its
+    class's methods (where a stability term it never reads, ``self.eps``, is set)."""
     ctx = Context(
         source,
         fn,
@@ -199,7 +205,7 @@ def read(source: str, fn: ast.FunctionDef, module: Iterable[ast.FunctionDef]) ->
         _factors(fn),
         _updates(fn),
     )
-    ctx.unused = _unused_terms(fn, ctx.hyperparameters)
+    ctx.unused = _unused_terms(fn, ctx.hyperparameters) + _unused_members(fn, siblings)
     return ctx
 
 
@@ -262,6 +268,34 @@ def _unused_terms(fn: ast.FunctionDef, hyperparameters: tuple[ast.expr, ...]) ->
         if isinstance(key, str) and _STABILITY.search(key) and key not in keys:
             out.append(h)
     return tuple(out)
+
+
+def _unused_members(fn: ast.FunctionDef, siblings: Iterable[ast.FunctionDef]) -> tuple:
+    """The attributes named like a stability term (``self.eps``) that the methods ``siblings``
+    set on their object and the method ``fn`` never reads."""
+    if not fn.args.args:
+        return ()
+    me = fn.args.args[0].arg
+    read = {ast.unparse(n) for n in ast.walk(fn) if _member(n, me, ast.Load)}
+    found: dict[str, ast.expr] = {}
+    for other in siblings:
+        if other.args.args and other.args.args[0].arg == me:
+            for node in ast.walk(other):
+                text = ast.unparse(node) if _member(node, me, ast.Store) else None
+                if text and _STABILITY.search(node.attr) and text not in read:  # type: ignore[attr-defined]
+                    found.setdefault(
+                        text, ast.Attribute(ast.Name(me, ast.Load()), node.attr, ast.Load())
+                    )  # type: ignore[attr-defined]
+    return tuple(found.values())
+
+
+def _member(node: ast.AST, me: str, context: type) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.ctx, context)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == me
+    )
 
 
 def _settings_dicts(fn: ast.FunctionDef) -> list[str]:

@@ -106,7 +106,9 @@ class _Site:
         self.units, self.name = units, name
         self.target = target = copy.deepcopy(defs[name])
         freeze(target)
-        self.ctx = read(source, target, defs.values())
+        owner, _, method = name.partition(".")
+        siblings = [f for n, f in defs.items() if method and n.partition(".")[0] == owner]
+        self.ctx = read(source, target, defs.values(), siblings)
         self.nodes = _open(target)
         self.written = 0
 
