@@ -204,3 +204,42 @@ def test_an_exp_of_unshifted_scores_is_shifted_by_their_maximum():
     tensor = [f for t, f in _texts(torch_form, "f", "shift")]
     assert "x - x.amax(axis=-1, keepdims=True)).exp()" in tensor[0]  # a tensor's own max
     assert not _texts(SOFTMAX_UNSHIFTED, "shifted", "shift")
+
+
+ADAM_UNCOUNTED = """
+import numpy as np
+
+
+def correct(m, v, t, eps=1e-8, beta1=0.9, beta2=0.999):
+    m = beta1 * m + (1 - beta1) * 2.0
+    m_hat = m / (1 - beta1)
+    v_hat = v / (1 - beta2)
+    return m_hat / (np.sqrt(v_hat) + eps)
+"""
+
+
+def test_a_bias_correction_without_the_step_counter_gets_it_as_a_power():
+    """Adam's corrections dividing by `1 - beta1` (a Coursera learner): one place at a time,
+    and every such division at once; the moving average's own `1 - beta1` is left alone."""
+    found = [(t, f) for t, f in _texts(ADAM_UNCOUNTED, "correct", "power") if "lack" in t]
+    once = [f for t, f in found if "(lines" not in t]
+    assert len(once) == 2 and "m / (1 - beta1 ** t)" in once[0] and "v / (1 - beta2)" in once[0]
+    every = [(t, f) for t, f in found if "(lines 7, 8)" in t]
+    assert every and "(1 - beta1 ** t)" in every[0][1] and "(1 - beta2 ** t)" in every[0][1]
+    assert all("(1 - beta1) * 2.0" in f for _, f in found)
+
+
+RELU_MASK = """
+def relu_backward(dout, cache):
+    x = cache
+    return x > 0, None
+"""
+
+
+def test_an_input_never_read_is_made_a_factor_of_a_returned_value():
+    """A backward returning its local derivative (an EECS 498 learner's ReLU): the upstream
+    gradient it never reads, tried as a factor of each value it returns."""
+    found = _texts(RELU_MASK, "relu_backward", "factor")
+    assert found[0][0].endswith("`dout` is never used: it belongs as a factor of `x > 0`")
+    assert "return ((x > 0) * dout, None)" in found[0][1]
+    assert not any("cache" in t.split("):")[1] for t, _ in found)

@@ -35,6 +35,7 @@ class Context:
     factors: set = field(default_factory=set)  # the numbers that multiply or divide
     updates: set = field(default_factory=set)  # (old, new): `new` is computed from `old`
     unused: tuple = ()  # the stability terms (an eps) the function is given and never reads
+    ignored: tuple = ()  # the other inputs it is given and never reads (an upstream gradient)
 
     def quote(self, node: ast.AST) -> str:
         text = ast.get_source_segment(self.source, node) or ast.unparse(node)
@@ -206,7 +207,21 @@ def read(
         _updates(fn),
     )
     ctx.unused = _unused_terms(fn, ctx.hyperparameters) + _unused_members(fn, siblings)
+    ctx.ignored = _ignored(fn)
     return ctx
+
+
+def _ignored(fn: ast.FunctionDef) -> tuple[str, ...]:
+    """The parameters of ``fn`` without a default that it never reads, other than a method's
+    object and a stability term (:func:`_unused_terms`)."""
+    given = fn.args.posonlyargs + fn.args.args
+    required = given[: len(given) - len(fn.args.defaults)]
+    read = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return tuple(
+        a.arg
+        for a in required
+        if a.arg not in read and a.arg not in ("self", "cls") and not _STABILITY.search(a.arg)
+    )
 
 
 def _keys(defs: Iterable[ast.FunctionDef]) -> list[str]:

@@ -19,11 +19,13 @@ from .edit_rules import (
     COUNTERS,
     OVERFLOWS,
     constant_text,
+    counted,
     counted_power,
     exp_of,
     one_axis,
     over_everything,
     shifted,
+    uncounted,
 )
 
 
@@ -34,6 +36,7 @@ def everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, st
         _everywhere(fn, ctx),
         _whole_everywhere(fn, ctx),
         _powers_everywhere(fn, ctx),
+        _corrections_everywhere(fn, ctx),
         _exps_everywhere(fn, ctx),
     )
 
@@ -122,6 +125,37 @@ def _powers_everywhere(
                 if counted_power(twin) and twin.right.value == power:  # type: ignore[attr-defined]
                     twin.right = ast.Name(counter, ast.Load())  # type: ignore[attr-defined]
             yield "power", lines[0], said, ast.fix_missing_locations(edited)
+
+
+def _corrections_everywhere(
+    fn: ast.FunctionDef, ctx: Context
+) -> Iterator[tuple[str, int, str, ast.AST]]:
+    """Divisions by one minus a decay rate (``1 - beta1``) written twice or more where Adam's
+    bias corrections divide by ``1 - beta1 ** t``, the counter's power added at every place at
+    once (both moments, and every parameter a course's loop updates)."""
+    nodes = [
+        n.right
+        for n in ast.walk(fn)
+        if isinstance(n, ast.BinOp)
+        and isinstance(n.op, ast.Div)
+        and uncounted(n.right)
+        and not frozen(n)
+    ]
+    if len(nodes) < 2:
+        return
+    lines = sorted({n.lineno for n in nodes})
+    said = f"the divisions by one minus a decay rate, `{ctx.quote(nodes[0])}` {_places(nodes)}, "
+    said += "lack the step counter as a power of the rate"
+    for counter in (n for n in ctx.names if n in COUNTERS):
+        edited = copy.deepcopy(fn)
+        for twin in ast.walk(edited):
+            if (
+                isinstance(twin, ast.BinOp)
+                and isinstance(twin.op, ast.Div)
+                and uncounted(twin.right)
+            ):
+                twin.right = counted(cast(ast.BinOp, twin.right), counter)
+        yield "power", lines[0], said, ast.fix_missing_locations(edited)
 
 
 def _places(nodes: list) -> str:

@@ -100,6 +100,23 @@ def counted_power(node: ast.AST) -> bool:
     return whole and isinstance(left, (ast.Name, ast.Attribute))
 
 
+def uncounted(node: ast.AST) -> bool:
+    """``1 - beta1``: one minus a name, an attribute or an entry (a bias correction without
+    its power of the step counter, where it divides)."""
+    return (
+        isinstance(node, ast.BinOp)
+        and isinstance(node.op, ast.Sub)
+        and _is(node.left, 1)
+        and isinstance(node.right, (ast.Name, ast.Attribute, ast.Subscript))
+    )
+
+
+def counted(node: ast.BinOp, counter: str) -> ast.BinOp:
+    """``1 - beta1`` made ``1 - beta1 ** counter``."""
+    power = ast.BinOp(node.right, ast.Pow(), ast.Name(counter, ast.Load()))
+    return ast.BinOp(node.left, ast.Sub(), power)
+
+
 def constant_text(number: str, source: ast.expr, lines: str = "") -> str:
     """ "the number `1e-7` stands where `eps` belongs", for a parameter or a setting."""
     read = ast.unparse(source)
@@ -178,11 +195,39 @@ def _root(node, ctx):
         )
 
 
+def _ignored_input(node, ctx):
+    """An input the function is given and never reads (the upstream gradient of a backward
+    that returns its local derivative): a factor of a value it returns."""
+    if not (isinstance(node, ast.Return) and node.value is not None):
+        return
+    values = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
+    for name in ctx.ignored:
+        for i, value in enumerate(values):
+            if isinstance(value, ast.Constant):
+                continue
+            times = ast.BinOp(value, ast.Mult(), ast.Name(name, ast.Load()))
+            said = f"`{name}` is never used: it belongs as a factor of `{ctx.quote(value)}`"
+            if isinstance(node.value, ast.Tuple):
+                elts = [times if j == i else v for j, v in enumerate(values)]
+                yield "factor", said, ast.Return(ast.Tuple(elts, ast.Load()))
+            else:
+                yield "factor", said, ast.Return(times)
+
+
 def _power(node, ctx):
     """A square or another power that does not belong, or a whole number where the step
     counter belongs (``1 - beta2 ** 2`` for ``1 - beta2 ** t``)."""
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and _is(node.right, 2):
         yield "power", f"`{ctx.quote(node)}` should not be squared", node.left
+    divided = isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)
+    if divided and uncounted(node.right):  # x / (1 - beta1) for x / (1 - beta1 ** t)
+        for counter in (n for n in ctx.names if n in COUNTERS):
+            yield (
+                "power",
+                f"`{ctx.quote(node.right)}` lacks the step counter as a power of "
+                f"`{ctx.quote(node.right.right)}`",
+                ast.BinOp(node.left, ast.Div(), counted(node.right, counter)),
+            )
     if counted_power(node):
         for counter in (n for n in ctx.names if n in COUNTERS):
             yield (
@@ -659,6 +704,7 @@ def _stored(stmt: ast.stmt) -> set[str]:
 RULES: tuple[Rule, ...] = (
     _constant_for_argument,
     _left_out,
+    _ignored_input,
     _root,
     _root_term,
     _statements,
