@@ -487,3 +487,33 @@ def test_a_partial_repair_is_told_only_where_it_breaks_no_passing_comparison():
     assert "the factor `3` in `pred * 3`" in found.edit.text
     book.records.append(Record(lambda m: m.mse_forward(2.0, 1.0)[0] / 3, 2.0, 2.0, False))
     assert repair.search(book, _InProcess(HALF_WRONG)) is None
+
+
+UNCHECKED_INVERSE = """
+def mse_forward(pred, target):
+    if pred < 0:
+        return 0.0, 1.0
+    return pred * 3, target @ target.T
+"""
+
+
+def test_refusals_alone_are_no_partial_repair():
+    """Two comparisons that expect a refusal pass with any edit that makes the code crash (a
+    transpose dropped, Toronto's least squares): such an edit repairs no part of it; one that
+    also makes a value come out right still does."""
+
+    def outcome(m):
+        try:
+            m.mse_forward(-1.0, 1.0)
+        except Exception as exc:  # noqa: BLE001 - the outcome is the finding
+            return f"raised {type(exc).__name__}"
+        return "returned"
+
+    refusals = [Record(outcome, "returned", "raised ValueError", True) for _ in range(2)]
+    wrong = Record(lambda m: m.mse_forward(1.0, 1.0)[0], 3.0, 1.0, True)
+    book = Ledger("losses.mse")
+    book.records += [*refusals, Record(lambda m: 7.0, 7.0, 8.0, True)]  # no edit passes it
+    assert repair.search(book, _InProcess(UNCHECKED_INVERSE)) is None
+    book.records.insert(0, wrong)
+    found = repair.search(book, _InProcess(UNCHECKED_INVERSE))
+    assert found is None or wrong in found.fixed, found

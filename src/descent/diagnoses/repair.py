@@ -133,9 +133,14 @@ class _Trial:
             passed, fixed = _repairs(self.impl, self.module, self.names, edit, self, self.deadline)
             if passed == len(self.failing) + len(self.passing):
                 return edit
-            if partials and 0 < len(fixed) < len(self.failing):
+            if partials and 0 < len(fixed) < len(self.failing) and not self._refusals(fixed):
                 self.partials.setdefault(edit, fixed)
         return None
+
+    def _refusals(self, fixed: tuple[int, ...]) -> bool:
+        """The failing comparisons ``fixed`` all expect a refusal (``"raised ValueError"``):
+        an edit that makes code crash passes them too, so alone they are no evidence."""
+        return all(_refusal(self.failing[i]) for i in fixed)
 
     def part(self, edit: Edit) -> Repair | None:
         """``edit`` as a partial repair, where it passes enough failing comparisons and every
@@ -148,6 +153,10 @@ class _Trial:
             if edited is None or not all(_passes(r, edited) for r in self.passing):
                 return None
         return Repair(edit, tuple(self.failing[i] for i in fixed), partial=True)
+
+
+def _refusal(record: Record) -> bool:
+    return isinstance(record.expected, str) and record.expected.startswith("raised ")
 
 
 def _weighable(record: Record) -> bool:
