@@ -1,6 +1,6 @@
 """The list of generic diagnoses in the docs (``descent.authoring.diagnosis_table``): the table of
 docs/reference/generic-diagnoses.md and the map of ``diagnoses/__init__.py`` are made from
-``diagnoses.order.MODULES``; ``descent docs --check`` exits 1 when either drifts, changing
+``diagnoses.package_map.MODULES``; ``descent docs --check`` exits 1 when either drifts, changing
 nothing, and ``descent docs`` remakes them."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 
 from descent.authoring import diagnosis_table
 from descent.commands import main
-from descent.diagnoses import order
+from descent.diagnoses import package_map
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
@@ -26,7 +26,7 @@ def test_the_kit_s_table_and_map_are_made_from_the_list():
 def test_every_module_has_its_row_and_its_line():
     table = diagnosis_table.table(KIT)
     lines = diagnosis_table.module_map()
-    for module in order.MODULES:
+    for module in package_map.MODULES:
         assert f"| `{module.name}` | " in table and f":mod:`.{module.name}`" in lines
     # a row shows where the order puts the module's functions, and the kinds they declare
     derivative = next(r for r in table.splitlines() if r.startswith("| `derivative` |"))

@@ -284,17 +284,6 @@ def test_a_stage_declared_to_run_after_something_else_is_refused():
     )
 
 
-def test_the_list_of_modules_names_each_module_of_the_package_once():
-    """``order.MODULES`` is the one list of diagnoses (the docs' table and the package's map are
-    made from it: ``descent docs``): every module of the package, once, each text one line."""
-    names = [module.name for module in order.MODULES]
-    files = sorted(p.stem for p in DIAGNOSES.glob("*.py") if p.stem != "__init__")
-    assert sorted(names) == files and len(names) == len(set(names))
-    for module in order.MODULES:
-        texts = (module.reads, module.summary, module.names)
-        assert all(t.strip() and "\n" not in t for t in texts), module.name
-
-
 def test_where_a_module_runs_is_read_off_the_order():
     assert order.places("derivative") == {"values": ["tier 2"], "re-runs": []}
     assert order.places("input") == {

@@ -256,6 +256,17 @@ STUDENTS = {
         r"two changes: line (\d+) \(in `relu_backward`\): `dx\[x < 0\] = 0` writes into the "
         r"array your caller passed.*; and line \1 \(in `relu_backward`\): the comparison `x < 0`",
     ),
+    # a binary cross-entropy taken as the log of a sigmoid and of one minus it (MIT 6.036):
+    # both logs written from the scores at once
+    "bce_logs_of_a_sigmoid": (
+        "losses",
+        "    per = pw * target * _softplus(-logits) + (1 - target) * _softplus(logits)\n",
+        "    p = torch.sigmoid(logits)\n"
+        "    per = -(pw * target * torch.log(p) + (1 - target) * torch.log(1 - p))\n",
+        "losses.bce_with_logits",
+        r"line \d+ \(in `bce_with_logits_forward`\): `torch.log\(p\)` and the other logs "
+        r"\(2 times on line \d+\) take logs of probabilities",
+    ),
     # the same count one off in a range's argument
     "gd_range_one_too_many": (
         "basics",

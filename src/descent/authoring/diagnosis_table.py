@@ -1,4 +1,4 @@
-"""The list of generic diagnoses, made from :data:`descent.diagnoses.order.MODULES`: the table in
+"""The list of generic diagnoses, made from :data:`descent.diagnoses.package_map.MODULES`: the table in
 ``docs/reference/generic-diagnoses.md`` and the map in ``diagnoses/__init__.py``.
 
 A row of the table gives a module's stage (where the order's lists put its functions, and any
@@ -14,15 +14,17 @@ import ast
 import textwrap
 from pathlib import Path
 
-from ..diagnoses import order
+from ..diagnoses import order, package_map
 from .exercise_table import _cell as cell  # one escape for every table the docs hold
 from .exercise_table import replace_between
 
 PAGE = Path("docs") / "reference" / "generic-diagnoses.md"
 MAP = Path("src") / "descent" / "diagnoses" / "__init__.py"
-TABLE_BEGIN = "<!-- the table below is made by `descent docs` from diagnoses/order.py (MODULES) -->"
+TABLE_BEGIN = (
+    "<!-- the table below is made by `descent docs` from diagnoses/package_map.py (MODULES) -->"
+)
 TABLE_END = "<!-- end of the table made by `descent docs` -->"
-MAP_BEGIN = ".. the map below is made by ``descent docs`` from :data:`.order.MODULES`"
+MAP_BEGIN = ".. the map below is made by ``descent docs`` from :data:`.package_map.MODULES`"
 MAP_END = ".. end of the map made by ``descent docs``"
 
 
@@ -76,7 +78,7 @@ def kinds(module: str, source: str) -> list[str]:
     return [kind for kind in order.KINDS if kind in found]
 
 
-def _stage(module: order.Module) -> str:
+def _stage(module: package_map.Module) -> str:
     places = [
         f"{stage} ({', '.join(where)})" if where else stage
         for stage, where in order.places(module.name).items()
@@ -85,10 +87,10 @@ def _stage(module: order.Module) -> str:
 
 
 def table(kit: Path) -> str:
-    """The table of every module of :data:`~descent.diagnoses.order.MODULES`, as Markdown."""
+    """The table of every module of :data:`~descent.diagnoses.package_map.MODULES`, as Markdown."""
     folder = kit / MAP.parent
     rows = ["| module | stage | reads | kinds | what it names |", "|---|---|---|---|---|"]
-    for module in order.MODULES:
+    for module in package_map.MODULES:
         named = kinds(module.name, (folder / f"{module.name}.py").read_text())
         rows.append(
             f"| `{module.name}` | {cell(_stage(module))} | {cell(module.reads)} | "
@@ -99,9 +101,9 @@ def table(kit: Path) -> str:
 
 def module_map() -> str:
     """The package's map: one item per module, its one-line summary wrapped at 100 columns."""
-    width = max(len(m.name) for m in order.MODULES) + 9  # ":mod:`." and "`"
+    width = max(len(m.name) for m in package_map.MODULES) + 9  # ":mod:`." and "`"
     lines = []
-    for module in order.MODULES:
+    for module in package_map.MODULES:
         head = f"* {f':mod:`.{module.name}`':<{width}} "
         lines += textwrap.wrap(
             module.summary, 100, initial_indent=head, subsequent_indent=" " * len(head)

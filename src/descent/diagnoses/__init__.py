@@ -1,9 +1,10 @@
 """Generic diagnoses: what a failed check names when no catalogued bug fits.
 
-.. the map below is made by ``descent docs`` from :data:`.order.MODULES`
+.. the map below is made by ``descent docs`` from :data:`.package_map.MODULES`
 
-* :mod:`.order`              the order of diagnosis as data: stages, lists, KINDS; the list of
-                             modules.
+* :mod:`.order`              the order of diagnosis as data: stages, lists and KINDS.
+* :mod:`.package_map`        the list of modules as data: this map and the docs' table are made from
+                             it.
 * :mod:`.values`             ``diagnose``: a result read against the expected, tier by tier (entry
                              point).
 * :mod:`.linear`             the result a linear function of the expected: a factor, a complement, a
@@ -53,9 +54,13 @@
 * :mod:`.ledger`             the records of one exercise's comparisons, which verification weighs.
 * :mod:`.edits`              small edits of the student's own code: the candidates of a repair.
 * :mod:`.edit_everywhere`    edits written at every place at once: a number, a reduction, a power,
-                             an exp.
+                             an exp, a log.
 * :mod:`.edit_rules`         the rules of a repair's edits: each small change of one node, with its
                              words.
+* :mod:`.edit_stable`        edits that make an unstable formula stable: a log, a ratio of exps, a
+                             shift.
+* :mod:`.edit_nodes`         helpers the edit rules share: a call read, a changed copy of it
+                             written.
 * :mod:`.edit_context`       what a repair reads before editing: what runs, a function's settings
                              and updates.
 * :mod:`.repair`             an edit of the student's own code that makes every check of the

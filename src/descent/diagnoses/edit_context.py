@@ -36,6 +36,7 @@ class Context:
     updates: set = field(default_factory=set)  # (old, new): `new` is computed from `old`
     unused: tuple = ()  # the stability terms (an eps) the function is given and never reads
     ignored: tuple = ()  # the other inputs it is given and never reads (an upstream gradient)
+    values: dict = field(default_factory=dict)  # name -> its value, for a name assigned once
 
     def quote(self, node: ast.AST) -> str:
         text = ast.get_source_segment(self.source, node) or ast.unparse(node)
@@ -208,7 +209,25 @@ def read(
     )
     ctx.unused = _unused_terms(fn, ctx.hyperparameters) + _unused_members(fn, siblings)
     ctx.ignored = _ignored(fn)
+    ctx.values = _assigned_once(fn)
     return ctx
+
+
+def _assigned_once(fn: ast.FunctionDef) -> dict[str, ast.expr]:
+    """The names ``fn`` stores exactly once, by a plain ``name = value``, with their value (what
+    a rule reads back through a name: ``p = sigmoid(z)``, then ``np.log(p)``)."""
+    stores: dict[str, int] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            stores[node.id] = stores.get(node.id, 0) + 1
+    return {
+        node.targets[0].id: node.value
+        for node in ast.walk(fn)
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and stores.get(node.targets[0].id) == 1
+    }
 
 
 def _ignored(fn: ast.FunctionDef) -> tuple[str, ...]:
@@ -296,11 +315,13 @@ def _unused_members(fn: ast.FunctionDef, siblings: Iterable[ast.FunctionDef]) ->
     for other in siblings:
         if other.args.args and other.args.args[0].arg == me:
             for node in ast.walk(other):
-                text = ast.unparse(node) if _member(node, me, ast.Store) else None
-                if text and _STABILITY.search(node.attr) and text not in read:  # type: ignore[attr-defined]
+                if not (_member(node, me, ast.Store) and isinstance(node, ast.Attribute)):
+                    continue
+                text = ast.unparse(node)
+                if _STABILITY.search(node.attr) and text not in read:
                     found.setdefault(
                         text, ast.Attribute(ast.Name(me, ast.Load()), node.attr, ast.Load())
-                    )  # type: ignore[attr-defined]
+                    )
     return tuple(found.values())
 
 

@@ -17,16 +17,14 @@ from typing import cast
 from .edit_context import Context, frozen
 from .edit_rules import (
     COUNTERS,
-    OVERFLOWS,
     constant_text,
     counted,
     counted_power,
-    exp_of,
     one_axis,
     over_everything,
-    shifted,
     uncounted,
 )
+from .edit_stable import OVERFLOWS, exp_of, shifted, stable_log
 
 
 def everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:
@@ -38,6 +36,7 @@ def everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, st
         _powers_everywhere(fn, ctx),
         _corrections_everywhere(fn, ctx),
         _exps_everywhere(fn, ctx),
+        _logs_everywhere(fn, ctx),
     )
 
 
@@ -156,6 +155,39 @@ def _corrections_everywhere(
             ):
                 twin.right = counted(cast(ast.BinOp, twin.right), counter)
         yield "power", lines[0], said, ast.fix_missing_locations(edited)
+
+
+def _logs_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:
+    """Logs of probabilities the function computed first (of a sigmoid and of one minus it, in
+    a binary cross-entropy), each written from the scores, at every place at once."""
+    nodes = list(ast.walk(fn))
+    changes = {}
+    for i, node in enumerate(nodes):
+        change = next(stable_log(node, ctx), None) if not frozen(node) else None
+        if change is not None:
+            changes[i] = change[2]
+    if len(changes) < 2:
+        return
+    logs = [nodes[i] for i in changes]
+    said = f"`{ctx.quote(logs[0])}` and the other logs {_places(logs)} take logs of "
+    said += "probabilities, which round to 0 (or to 1) for scores far apart: log-probabilities "
+    said += "belong computed from the scores themselves"
+    edited = copy.deepcopy(fn)
+    twins = list(ast.walk(edited))
+    for parent in twins:
+        for field, value in ast.iter_fields(parent):
+            if isinstance(value, list):
+                value[:] = [_changed(v, twins, changes) for v in value]
+            elif isinstance(value, ast.AST):
+                setattr(parent, field, _changed(value, twins, changes))
+    yield "stable", getattr(logs[0], "lineno", fn.lineno), said, ast.fix_missing_locations(edited)
+
+
+def _changed(node: ast.AST, twins: list, changes: dict) -> ast.AST:
+    index = next((i for i, twin in enumerate(twins) if twin is node), None)
+    if index in changes:
+        return ast.copy_location(copy.deepcopy(changes[index]), node)
+    return node
 
 
 def _places(nodes: list) -> str:

@@ -11,9 +11,24 @@ from __future__ import annotations
 import ast
 import copy
 from collections.abc import Callable, Iterator
-from typing import cast
 
 from .edit_context import Context, bound
+from .edit_nodes import (
+    AXIS_KEYWORDS,
+    ROOTS,
+    callee,
+    is_number,
+    is_rooted,
+    method_call,
+    movable,
+    root_of_power,
+    symbol,
+    with_args,
+    with_keyword,
+    with_keywords,
+    without,
+)
+from .edit_stable import shift, stable_log, stable_ratio
 
 # A rule reads one node of the function (with the function's context) and yields each change:
 # (kind, the text, the node that replaces it).
@@ -33,62 +48,13 @@ _COMPARISONS: dict[type, tuple[type, ...]] = {
     ast.GtE: (ast.Gt, ast.LtE),
 }
 _BOUNDARIES: dict[type, type] = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt}
-_ROOTS = frozenset({"sqrt"})
 _REDUCTIONS = frozenset(
     {"sum", "mean", "max", "min", "var", "std", "argmax", "argmin", "logsumexp", "norm", "amax"}
 )
-_AXIS_KEYWORDS = frozenset({"axis", "dim"})
+
 _PAIRED = frozenset({"max", "min"})  # reductions a tensor gives as (values, indices) along a dim
 _SIZED = frozenset({"zeros", "ones", "empty", "full", "reshape", "view", "eye", "arange"})
-_LIBRARIES = frozenset({"np", "numpy", "torch", "jnp"})  # `np.max(x)`: x is the first argument
 _KEEP_KEYWORDS = frozenset({"keepdims", "keepdim"})
-
-
-def _shift(node, ctx):
-    """An exp of scores that are not shifted by their maximum first (a softmax that overflows
-    for large inputs): the shift, over the axis the function is given, then 1, -1 and 0."""
-    if exp_of(node) is not None:
-        for new in shifted(node, ctx.function):
-            yield "shift", f"`{ctx.quote(node)}` {OVERFLOWS}", new
-
-
-OVERFLOWS = (
-    "overflows for large scores: the maximum of each slice belongs subtracted before the exp "
-    "(softmax does not change under that shift)"
-)
-
-
-def exp_of(node: ast.AST) -> ast.expr | None:
-    """The scores ``node`` takes the exp of (``np.exp(x)``, ``torch.exp(x)``, ``x.exp()``),
-    where they are not already shifted (``x - m``); else ``None``."""
-    if not isinstance(node, ast.Call) or _callee(node) != "exp" or node.keywords:
-        return None
-    inside = node.args[0] if len(node.args) == 1 and not _method(node) else None
-    if not node.args and _method(node):
-        inside = node.func.value  # type: ignore[attr-defined]
-    if inside is None or isinstance(inside, ast.BinOp) and isinstance(inside.op, ast.Sub):
-        return None
-    return inside
-
-
-def shifted(node: ast.Call, fn: ast.FunctionDef) -> Iterator[ast.expr]:
-    """``node``, an exp of scores, with the scores' maximum over one axis (kept) subtracted:
-    the axis the function is given, then the last and the first; NumPy's ``max`` for
-    ``np.exp``, a tensor's ``amax`` for ``torch.exp`` and ``x.exp()``."""
-    scores = cast(ast.expr, exp_of(node))
-    owner = node.func.value if isinstance(node.func, ast.Attribute) else None
-    numpy = isinstance(owner, ast.Name) and owner.id in ("np", "numpy")
-    given = [a.arg for a in fn.args.args + fn.args.kwonlyargs if a.arg in _AXIS_KEYWORDS]
-    axes: list[ast.expr | int] = [*[ast.Name(a, ast.Load()) for a in given], -1, 0]
-    for axis in axes:
-        top = ast.Call(ast.Attribute(scores, "max" if numpy else "amax", ast.Load()), [], [])
-        shifted = ast.BinOp(
-            copy.deepcopy(scores), ast.Sub(), _with_keywords(top, axis=axis, keepdims=True)
-        )
-        if node.args:
-            yield _with_args(node, [shifted])
-        else:
-            yield ast.Call(ast.Attribute(shifted, "exp", ast.Load()), [], [])
 
 
 def counted_power(node: ast.AST) -> bool:
@@ -106,7 +72,7 @@ def uncounted(node: ast.AST) -> bool:
     return (
         isinstance(node, ast.BinOp)
         and isinstance(node.op, ast.Sub)
-        and _is(node.left, 1)
+        and is_number(node.left, 1)
         and isinstance(node.right, (ast.Name, ast.Attribute, ast.Subscript))
     )
 
@@ -151,13 +117,21 @@ def _left_out(node, ctx):
     belong: under or after a square root, or added to a denominator."""
     for term in ctx.unused:
         said = f"`{ctx.quote(term)}` is never used: it belongs in `{ctx.quote(node)}`"
-        if isinstance(node, ast.Call) and _callee(node) in _ROOTS and len(node.args) == 1:
-            yield "eps", said, _with_args(node, [ast.BinOp(node.args[0], ast.Add(), term)])
+        if isinstance(node, ast.Call) and callee(node) in ROOTS and len(node.args) == 1:
+            yield "eps", said, with_args(node, [ast.BinOp(node.args[0], ast.Add(), term)])
             yield "eps", said, ast.BinOp(node, ast.Add(), term)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and _is(node.right, 0.5):
-            yield "eps", said, _sqrt(ast.BinOp(node.left, ast.Add(), term))
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Pow)
+            and is_number(node.right, 0.5)
+        ):
+            yield "eps", said, root_of_power(ast.BinOp(node.left, ast.Add(), term))
             yield "eps", said, ast.BinOp(node, ast.Add(), term)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and not _rooted(node.right):
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Div)
+            and not is_rooted(node.right)
+        ):
             below = ast.BinOp(node.right, ast.Add(), term)
             said = f"`{ctx.quote(term)}` is never used: it belongs in the denominator of "
             yield "eps", said + f"`{ctx.quote(node)}`", ast.BinOp(node.left, ast.Div(), below)
@@ -165,13 +139,13 @@ def _left_out(node, ctx):
 
 def _root(node, ctx):
     """A square root taken that does not belong, or one left out."""
-    if isinstance(node, ast.Call) and _callee(node) in _ROOTS and len(node.args) == 1:
+    if isinstance(node, ast.Call) and callee(node) in ROOTS and len(node.args) == 1:
         yield "root", f"the square root in `{ctx.quote(node)}` does not belong there", node.args[0]
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and _is(node.right, 0.5):
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and is_number(node.right, 0.5):
         yield "root", f"the square root in `{ctx.quote(node)}` does not belong there", node.left
-    rooted = isinstance(node, ast.Assign) and not _rooted(node.value)
-    if rooted and len(node.targets) == 1 and not isinstance(node.targets[0], ast.Tuple):
-        value = _sqrt(node.value)
+    unrooted = isinstance(node, ast.Assign) and not is_rooted(node.value)
+    if unrooted and len(node.targets) == 1 and not isinstance(node.targets[0], ast.Tuple):
+        value = root_of_power(node.value)
         target = ctx.quote(node.targets[0])
         yield (
             "root",
@@ -179,19 +153,19 @@ def _root(node, ctx):
             ast.Assign(node.targets, value),
         )
     formula = isinstance(node, ast.Return) and isinstance(node.value, ast.BinOp)
-    if formula and not _rooted(node.value):  # a helper returning a variance where a std belongs
+    if formula and not is_rooted(node.value):  # a helper returning a variance where a std belongs
         yield (
             "root",
             f"a square root is missing: the value returned, `{ctx.quote(node.value)}`, should "
             "be the square root of what it is",
-            ast.Return(_sqrt(node.value)),
+            ast.Return(root_of_power(node.value)),
         )
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and not _rooted(node.right):
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and not is_rooted(node.right):
         yield (
             "root",
             f"a square root is missing in `{ctx.quote(node)}`: divide by the square root of "
             f"`{ctx.quote(node.right)}`",
-            ast.BinOp(node.left, ast.Div(), _sqrt(node.right)),
+            ast.BinOp(node.left, ast.Div(), root_of_power(node.right)),
         )
 
 
@@ -217,7 +191,7 @@ def _ignored_input(node, ctx):
 def _power(node, ctx):
     """A square or another power that does not belong, or a whole number where the step
     counter belongs (``1 - beta2 ** 2`` for ``1 - beta2 ** t``)."""
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and _is(node.right, 2):
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and is_number(node.right, 2):
         yield "power", f"`{ctx.quote(node)}` should not be squared", node.left
     divided = isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)
     if divided and uncounted(node.right):  # x / (1 - beta1) for x / (1 - beta1 ** t)
@@ -247,7 +221,7 @@ def _root_term(node, ctx):
         yield (
             "root",
             f"the term `{term}` in `{ctx.quote(node)}` belongs after the square root, not under it",
-            ast.BinOp(_sqrt(inside.left), ast.Add(), inside.right),
+            ast.BinOp(root_of_power(inside.left), ast.Add(), inside.right),
         )
     under = _root_of(node.left) if isinstance(node, ast.BinOp) else None
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and under is not None:
@@ -255,17 +229,17 @@ def _root_term(node, ctx):
             "root",
             f"the term `{ctx.quote(node.right)}` in `{ctx.quote(node)}` belongs under the square "
             "root, not after it",
-            _sqrt(ast.BinOp(under, ast.Add(), node.right)),
+            root_of_power(ast.BinOp(under, ast.Add(), node.right)),
         )
 
 
 def _root_of(node: ast.AST) -> ast.AST | None:
     """What ``node`` takes the square root of (``sqrt(x)``, ``x ** 0.5``), else ``None``."""
-    if isinstance(node, ast.Call) and _callee(node) in _ROOTS and len(node.args) == 1:
+    if isinstance(node, ast.Call) and callee(node) in ROOTS and len(node.args) == 1:
         return node.args[0]
-    if isinstance(node, ast.Call) and _callee(node) in _ROOTS and not node.args:
+    if isinstance(node, ast.Call) and callee(node) in ROOTS and not node.args:
         return node.func.value if isinstance(node.func, ast.Attribute) else None  # `v.sqrt()`
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and _is(node.right, 0.5):
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and is_number(node.right, 0.5):
         return node.left
     return None
 
@@ -279,28 +253,28 @@ def _axis(node, ctx):
     if not isinstance(node, ast.Call):
         return
     for i, kw in enumerate(node.keywords):
-        if kw.arg in _AXIS_KEYWORDS and isinstance(kw.value, (ast.Constant, ast.UnaryOp)):
+        if kw.arg in AXIS_KEYWORDS and isinstance(kw.value, (ast.Constant, ast.UnaryOp)):
             for value in (0, 1, -1, None):
                 if ast.unparse(kw.value) != repr(value):
                     yield (
                         "axis",
                         f"`{ctx.quote(node)}` runs over the wrong axis",
-                        _with_keyword(node, i, ast.keyword(kw.arg, ast.Constant(value))),
+                        with_keyword(node, i, ast.keyword(kw.arg, ast.Constant(value))),
                     )
-            yield "axis", f"`{ctx.quote(node)}` runs over the wrong axis", _without(node, i)
+            yield "axis", f"`{ctx.quote(node)}` runs over the wrong axis", without(node, i)
         if kw.arg in _KEEP_KEYWORDS and isinstance(kw.value, ast.Constant):
             flipped = ast.keyword(kw.arg, ast.Constant(not kw.value.value))
             which = "drops" if kw.value.value else "keeps"
             yield (
                 "axis",
                 f"`{ctx.quote(node)}` {which} the reduced axis where the shapes need otherwise",
-                _with_keyword(node, i, flipped),
+                with_keyword(node, i, flipped),
             )
-    if _callee(node) in _REDUCTIONS and not node.keywords and isinstance(node.func, ast.Attribute):
+    if callee(node) in _REDUCTIONS and not node.keywords and isinstance(node.func, ast.Attribute):
         whole = f"`{ctx.quote(node)}` reduces over every axis where it should reduce one"
         if not node.args:  # a reduction over everything where one axis belongs
             for value in (0, 1, -1):
-                yield "axis", whole, _with_args(node, [ast.Constant(value)])
+                yield "axis", whole, with_args(node, [ast.Constant(value)])
         if over_everything(node):  # `x.max()` or `np.max(x)`, and the axis kept to broadcast
             for kept in one_axis(node, ctx.function):
                 yield "axis", whole + " and keep it, to broadcast against its input", kept
@@ -308,28 +282,30 @@ def _axis(node, ctx):
 
 def over_everything(node: ast.Call) -> bool:
     """``x.max()`` or ``np.max(x)``: a reduction over every axis of one array."""
-    if _callee(node) not in _REDUCTIONS or node.keywords:
+    if callee(node) not in _REDUCTIONS or node.keywords:
         return False
-    return isinstance(node.func, ast.Attribute) and len(node.args) == (0 if _method(node) else 1)
+    return isinstance(node.func, ast.Attribute) and len(node.args) == (
+        0 if method_call(node) else 1
+    )
 
 
 def one_axis(node: ast.Call, fn: ast.FunctionDef) -> Iterator[ast.expr]:
     """The reduction ``node`` over one axis with the axis kept, each axis in turn, the one the
     function ``fn`` is given first (``dim``), and its values alone where a tensor gives values
     and indices."""
-    given = [a.arg for a in fn.args.args + fn.args.kwonlyargs if a.arg in _AXIS_KEYWORDS]
+    given = [a.arg for a in fn.args.args + fn.args.kwonlyargs if a.arg in AXIS_KEYWORDS]
     values: list[ast.expr | int] = [*[ast.Name(a, ast.Load()) for a in given], 1, -1, 0]
     for value in values:
-        kept = _with_keywords(node, axis=value, keepdims=True)
+        kept = with_keywords(node, axis=value, keepdims=True)
         yield kept
-        if _callee(node) in _PAIRED:
+        if callee(node) in _PAIRED:
             yield ast.Subscript(kept, ast.Constant(0), ast.Load())
 
 
 def _size(node, ctx):
     """A size typed in (``np.zeros((N, 10))``, ten classes) where the size of an input
     belongs: the code works only for the inputs it was written for."""
-    if not (isinstance(node, ast.Call) and _callee(node) in _SIZED):
+    if not (isinstance(node, ast.Call) and callee(node) in _SIZED):
         return
     for arg in node.args:
         for number in arg.elts if isinstance(arg, ast.Tuple) else [arg]:
@@ -459,10 +435,10 @@ def _grouping(node, ctx):
     """Parentheses around the wrong terms: ``X @ (W + b)`` where ``X @ W + b`` belongs, and
     the reverse of a product grouped under a division (``a / (b * c)``)."""
     said = f"the parentheses in `{ctx.quote(node)}` group the wrong terms"
-    if isinstance(node, ast.Call) and _callee(node) in _PRODUCTS and len(node.args) == 2:
+    if isinstance(node, ast.Call) and callee(node) in _PRODUCTS and len(node.args) == 2:
         inner = node.args[1]  # `np.dot(X, W + b)`: the bias inside the product
         if isinstance(inner, ast.BinOp) and isinstance(inner.op, (ast.Add, ast.Sub)):
-            product = _with_args(node, [node.args[0], inner.left])
+            product = with_args(node, [node.args[0], inner.left])
             yield "grouping", said, ast.BinOp(product, inner.op, inner.right)
     if not isinstance(node, ast.BinOp) or type(node.op) not in _PRECEDENCE:
         return
@@ -487,7 +463,7 @@ def _grouping(node, ctx):
 def _reduction(node, ctx):
     """A mean where a sum belongs, or the reverse (a bias's gradient averaged over the batch)."""
     other = (
-        {"mean": "sum", "sum": "mean"}.get(_callee(node) or "")
+        {"mean": "sum", "sum": "mean"}.get(callee(node) or "")
         if isinstance(node, ast.Call)
         else None
     )
@@ -511,7 +487,7 @@ def _sum_left_out(node, ctx):
     for axis in (0, 1):
         for keep in (True, False):
             total = ast.Call(ast.Attribute(node.value, "sum", ast.Load()), [], [])
-            total = _with_keywords(total, axis=axis, **({"keepdims": True} if keep else {}))
+            total = with_keywords(total, axis=axis, **({"keepdims": True} if keep else {}))
             yield "reduction", said, ast.Assign(node.targets, total)
 
 
@@ -524,7 +500,7 @@ def _order(node, ctx):
             yield (
                 "order",
                 f"the first two arguments in `{ctx.quote(node)}` are in the wrong order",
-                _with_args(node, args),
+                with_args(node, args),
             )
     if isinstance(node, ast.Tuple) and len(node.elts) >= 2 and isinstance(node.ctx, ast.Load):
         elts = [node.elts[1], node.elts[0], *node.elts[2:]]
@@ -543,7 +519,7 @@ def _operator(node, ctx):
         for other in _OPERATORS.get(type(node.op), ()):
             yield (
                 "operator",
-                f"the operation `{_symbol(node.op)}` in `{ctx.quote(node)}` is the wrong one",
+                f"the operation `{symbol(node.op)}` in `{ctx.quote(node)}` is the wrong one",
                 ast.BinOp(node.left, other(), node.right),
             )
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
@@ -645,7 +621,7 @@ def _count(node, ctx):
         for value in (node.value - 1, node.value + 1):
             yield "count", f"the number `{ctx.quote(node)}` is off by one", ast.Constant(value)
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
-        if _is(node.right, 1):
+        if is_number(node.right, 1):
             yield "count", f"the `{ctx.quote(node)}` is off by one", node.left
 
 
@@ -663,7 +639,7 @@ def _statements(node, ctx):
             continue
         for i in range(len(body) - 1):
             first, second = body[i], body[i + 1]
-            if not _movable(first) or not _movable(second):
+            if not movable(first) or not movable(second):
                 continue
             replacement = type(node)(
                 **{**dict(ast.iter_fields(node)), block: _swapped_list(body, i)}
@@ -717,7 +693,9 @@ RULES: tuple[Rule, ...] = (
     _sum_left_out,
     _size,
     _grouping,
-    _shift,
+    shift,
+    stable_log,
+    stable_ratio,
     _order,
     _power,
     _operator,
@@ -729,64 +707,3 @@ RULES: tuple[Rule, ...] = (
 
 # The only rules a loop's bound gets (:func:`.edit_context.bound`): a count one off.
 BOUND_RULES: tuple[Rule, ...] = (_boundary, _count)
-
-
-# -- helpers ---------------------------------------------------------------------------------------
-def _callee(node: ast.Call) -> str | None:
-    func = node.func
-    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-
-
-def _is(node: ast.AST, value: float) -> bool:
-    return (
-        isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value == value
-    )
-
-
-def _rooted(node: ast.AST) -> bool:
-    if isinstance(node, ast.Call) and _callee(node) in _ROOTS:
-        return True
-    return isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and _is(node.right, 0.5)
-
-
-def _sqrt(node: ast.AST) -> ast.AST:
-    # a power, not a library's sqrt: works on floats, NumPy arrays and tensors alike
-    return ast.BinOp(cast(ast.expr, node), ast.Pow(), ast.Constant(0.5))
-
-
-def _symbol(op: ast.operator) -> str:
-    return {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//"}.get(
-        type(op), "?"
-    )
-
-
-def _movable(stmt: ast.stmt) -> bool:
-    return isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr))
-
-
-def _with_keyword(node: ast.Call, i: int, kw: ast.keyword) -> ast.Call:
-    keywords = list(node.keywords)
-    keywords[i] = kw
-    return ast.Call(node.func, node.args, keywords)
-
-
-def _method(node: ast.Call) -> bool:
-    """``x.max()`` rather than ``np.max(x)``: the reduced array is the call's owner."""
-    owner = node.func.value if isinstance(node.func, ast.Attribute) else None
-    return not (isinstance(owner, ast.Name) and owner.id in _LIBRARIES)
-
-
-def _with_keywords(node: ast.Call, **values: ast.expr | int | bool) -> ast.Call:
-    # NumPy's spellings: torch takes `axis` and `keepdims` for its reductions too
-    added = [
-        ast.keyword(k, v if isinstance(v, ast.expr) else ast.Constant(v)) for k, v in values.items()
-    ]
-    return ast.Call(node.func, node.args, [*node.keywords, *added])
-
-
-def _without(node: ast.Call, i: int) -> ast.Call:
-    return ast.Call(node.func, node.args, [k for j, k in enumerate(node.keywords) if j != i])
-
-
-def _with_args(node: ast.Call, args: list) -> ast.Call:
-    return ast.Call(node.func, args, node.keywords)

@@ -15,7 +15,7 @@ beside the other modules the order names.
 What :func:`diagnose` reads, and in which order, is declared in :mod:`descent.diagnoses.order`
 (``CONVENTIONS``, then a result read as one tensor: ``SHAPES`` or ``BEFORE_TIERS`` and
 ``TIERS``; then ``STRUCTURES``, the first wrong item, ``ITEMS``); the other modules' readings it
-runs, and every later stage, are listed in ``order.MODULES`` (shown as the table of
+runs, and every later stage, are listed in ``package_map.MODULES`` (shown as the table of
 docs/reference/generic-diagnoses.md). Whatever they read on one check is a claim: the
 feedback names it only once :mod:`descent.diagnoses.verified` has confirmed it on the exercise's
 other checks.

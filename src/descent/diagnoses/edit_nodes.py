@@ -1,0 +1,76 @@
+"""Small helpers the repair search's edit rules share: reading a call (its callee, a number, a
+square root) and writing a changed copy of one (its arguments or keywords replaced). Nothing here
+reads a whole function; the rules are :mod:`descent.diagnoses.edit_rules` and
+:mod:`descent.diagnoses.edit_stable`.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import cast
+
+ROOTS = frozenset({"sqrt"})
+AXIS_KEYWORDS = frozenset({"axis", "dim"})
+LIBRARIES = frozenset({"np", "numpy", "torch", "jnp"})  # `np.max(x)`: x is the first argument
+
+
+def callee(node: ast.Call) -> str | None:
+    func = node.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+
+
+def is_number(node: ast.AST, value: float) -> bool:
+    return (
+        isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value == value
+    )
+
+
+def is_rooted(node: ast.AST) -> bool:
+    if isinstance(node, ast.Call) and callee(node) in ROOTS:
+        return True
+    return (
+        isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and is_number(node.right, 0.5)
+    )
+
+
+def root_of_power(node: ast.AST) -> ast.AST:
+    # a power, not a library's sqrt: works on floats, NumPy arrays and tensors alike
+    return ast.BinOp(cast(ast.expr, node), ast.Pow(), ast.Constant(0.5))
+
+
+def symbol(op: ast.operator) -> str:
+    return {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//"}.get(
+        type(op), "?"
+    )
+
+
+def movable(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr))
+
+
+def with_keyword(node: ast.Call, i: int, kw: ast.keyword) -> ast.Call:
+    keywords = list(node.keywords)
+    keywords[i] = kw
+    return ast.Call(node.func, node.args, keywords)
+
+
+def method_call(node: ast.Call) -> bool:
+    """``x.max()`` rather than ``np.max(x)``: the reduced array is the call's owner."""
+    owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+    return not (isinstance(owner, ast.Name) and owner.id in LIBRARIES)
+
+
+def with_keywords(node: ast.Call, **values: ast.expr | int | bool) -> ast.Call:
+    # NumPy's spellings: torch takes `axis` and `keepdims` for its reductions too
+    added = [
+        ast.keyword(k, v if isinstance(v, ast.expr) else ast.Constant(v)) for k, v in values.items()
+    ]
+    return ast.Call(node.func, node.args, [*node.keywords, *added])
+
+
+def without(node: ast.Call, i: int) -> ast.Call:
+    return ast.Call(node.func, node.args, [k for j, k in enumerate(node.keywords) if j != i])
+
+
+def with_args(node: ast.Call, args: list) -> ast.Call:
+    return ast.Call(node.func, args, node.keywords)

@@ -1,0 +1,279 @@
+"""Edits that make an unstable formula stable, read from the student's own code: an exp of
+unshifted scores shifted by their maximum (a softmax), a log taken of a probability (a sigmoid,
+one minus a sigmoid, a softmax's ratio) written from the scores themselves, ``log(1 + exp(z))``
+written as a softplus, and a sigmoid or a tanh written as a ratio of exps rewritten so that no
+exp overflows into inf / inf. A name the function assigns once is read through (``p =
+sigmoid(z)``, then ``np.log(p)``). The words say what overflows or underflows, never the stable
+form. The rules are part of :data:`descent.diagnoses.edit_rules.RULES`.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+from collections.abc import Iterator
+from typing import cast
+
+from .edit_context import Context
+from .edit_nodes import (
+    AXIS_KEYWORDS,
+    LIBRARIES,
+    callee,
+    is_number,
+    method_call,
+    with_args,
+    with_keywords,
+)
+
+OVERFLOWS = (
+    "overflows for large scores: the maximum of each slice belongs subtracted before the exp "
+    "(softmax does not change under that shift)"
+)
+UNDERFLOWS = (
+    "takes the log of a probability, which rounds to 0 (or to 1) for scores far apart: the "
+    "log-probability belongs computed from the scores themselves"
+)
+RATIO = "is a ratio of exps that overflow to inf / inf (NaN) for large inputs"
+_LOGS = frozenset({"log"})
+
+
+def shift(node, ctx):
+    """An exp of scores that are not shifted by their maximum first (a softmax that overflows
+    for large inputs): the shift, over the axis the function is given, then 1, -1 and 0."""
+    if exp_of(node) is not None:
+        for new in shifted(node, ctx.function):
+            yield "shift", f"`{ctx.quote(node)}` {OVERFLOWS}", new
+
+
+def exp_of(node: ast.AST) -> ast.expr | None:
+    """The scores ``node`` takes the exp of (``np.exp(x)``, ``torch.exp(x)``, ``x.exp()``),
+    where they are not already shifted (``x - m``); else ``None``."""
+    inside = _exponent(node)
+    one_number = isinstance(node, ast.Call) and _owner_is(node, "math")  # no axis to shift over
+    if (
+        inside is None
+        or one_number
+        or isinstance(inside, ast.BinOp)
+        and isinstance(inside.op, ast.Sub)
+    ):
+        return None
+    return inside
+
+
+def shifted(node: ast.Call, fn: ast.FunctionDef) -> Iterator[ast.expr]:
+    """``node``, an exp of scores, with the scores' maximum over one axis (kept) subtracted:
+    the axis the function is given, then the last and the first; NumPy's ``max`` for
+    ``np.exp``, a tensor's ``amax`` for ``torch.exp`` and ``x.exp()``."""
+    scores = cast(ast.expr, exp_of(node))
+    owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+    numpy = isinstance(owner, ast.Name) and owner.id in ("np", "numpy")
+    given = [a.arg for a in fn.args.args + fn.args.kwonlyargs if a.arg in AXIS_KEYWORDS]
+    axes: list[ast.expr | int] = [*[ast.Name(a, ast.Load()) for a in given], -1, 0]
+    for axis in axes:
+        top = ast.Call(ast.Attribute(scores, "max" if numpy else "amax", ast.Load()), [], [])
+        moved = ast.BinOp(
+            copy.deepcopy(scores), ast.Sub(), with_keywords(top, axis=axis, keepdims=True)
+        )
+        if node.args:
+            yield with_args(node, [moved])
+        else:
+            yield ast.Call(ast.Attribute(moved, "exp", ast.Load()), [], [])
+
+
+def stable_log(node, ctx):
+    """A log of a probability the function computed first: of a sigmoid of ``z`` (or one
+    minus it), of ``1 + exp(z)``, or of a softmax's ratio ``exp(u) / s``, entries picked out
+    of it or not; written from ``z`` or ``u`` instead."""
+    found = _log_of(node)
+    if found is None:
+        return
+    inside, library = found
+    index = None
+    if isinstance(inside, ast.Subscript):
+        index, inside = inside.slice, inside.value
+    new = _log_from_scores(_through(inside, ctx), library, ctx)
+    if new is not None:
+        if index is not None:
+            new = ast.Subscript(new, copy.deepcopy(index), ast.Load())
+        yield "stable", f"`{ctx.quote(node)}` {UNDERFLOWS}", new
+
+
+def stable_ratio(node, ctx):
+    """A sigmoid written ``e / (1 + e)``, its derivative ``e / (1 + e) ** 2``, or a tanh written
+    ``(e - 1/e) / (e + 1/e)`` with exps: divided through so that no exp overflows into inf /
+    inf."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)):
+        return
+    top, below = _through(node.left, ctx), _through(node.right, ctx)
+    z = _exponent(top)
+    squared = isinstance(below, ast.BinOp) and isinstance(below.op, ast.Pow)
+    if squared and is_number(cast(ast.BinOp, below).right, 2):
+        below = _through(cast(ast.BinOp, below).left, ctx)
+    if z is not None and _one_plus(below, ctx) == ast.dump(top):
+        s = _sigmoid(top, ast.UnaryOp(ast.USub(), copy.deepcopy(z)))
+        new = ast.BinOp(s, ast.Mult(), ast.BinOp(ast.Constant(1), ast.Sub(), copy.deepcopy(s)))
+        yield "stable", f"`{ctx.quote(node)}` {RATIO}", new if squared else s
+    tanh = _tanh_of(top, below, ctx)
+    if tanh is not None:
+        exp, a = tanh
+        twice = _exp_like(exp, ast.BinOp(ast.Constant(2), ast.Mult(), copy.deepcopy(a)))
+        ratio = ast.BinOp(ast.Constant(2), ast.Div(), ast.BinOp(twice, ast.Add(), ast.Constant(1)))
+        yield "stable", f"`{ctx.quote(node)}` {RATIO}", ast.BinOp(ast.Constant(1), ast.Sub(), ratio)
+
+
+def _log_from_scores(value: ast.AST, library: str, ctx: Context) -> ast.expr | None:
+    z = _sigmoid_of(value, ctx)
+    if z is not None:  # log(sigmoid(z)) = -softplus(-z)
+        return ast.UnaryOp(ast.USub(), _softplus(ast.UnaryOp(ast.USub(), z), library))
+    if _minus_from_one(value):
+        z = _sigmoid_of(_through(cast(ast.BinOp, value).right, ctx), ctx)
+        if z is not None:  # log(1 - sigmoid(z)) = -softplus(z)
+            return ast.UnaryOp(ast.USub(), _softplus(z, library))
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add) and is_number(value.left, 1):
+        z = _exponent(_through(value.right, ctx))
+        if z is not None:  # log(1 + exp(z))
+            return _softplus(z, library)
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Div):
+        u = _exponent(_through(value.left, ctx))
+        if u is not None:  # log(exp(u) / s) = u - log(s)
+            return ast.BinOp(copy.deepcopy(u), ast.Sub(), _log(value.right, library))
+    return None
+
+
+def _log_of(node: ast.AST) -> tuple[ast.expr, str] | None:
+    """What ``node`` takes the log of, and how: ``np``, ``torch``, ``math`` (the module's name
+    as written) or ``"method"`` for ``p.log()``."""
+    if not (isinstance(node, ast.Call) and callee(node) in _LOGS and not node.keywords):
+        return None
+    owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+    if isinstance(owner, ast.Name) and (owner.id in LIBRARIES or owner.id == "math"):
+        return (node.args[0], owner.id) if len(node.args) == 1 else None
+    return (owner, "method") if owner is not None and not node.args else None
+
+
+def _log(value: ast.expr, library: str) -> ast.expr:
+    value = copy.deepcopy(value)
+    if library == "method":
+        return ast.Call(ast.Attribute(value, "log", ast.Load()), [], [])
+    return ast.Call(ast.Attribute(ast.Name(library, ast.Load()), "log", ast.Load()), [value], [])
+
+
+# log(1 + exp(z)) in forms that never overflow, by the library the student's log was taken in
+_SOFTPLUS = {
+    "numpy": "{library}.logaddexp(0.0, _z)",
+    "math": "max(_z, 0.0) + math.log1p(math.exp(-abs(_z)))",  # one number
+    "torch": "torch.nn.functional.softplus(_z)",
+}
+
+
+def _softplus(z: ast.expr, library: str) -> ast.expr:
+    kind = "numpy" if library in ("np", "numpy", "jnp") else library
+    template = _SOFTPLUS.get(kind, _SOFTPLUS["torch"]).format(library=library)
+    return cast(ast.expr, _Fill(z).visit(ast.parse(template, mode="eval").body))
+
+
+class _Fill(ast.NodeTransformer):
+    """The placeholder ``_z`` of a template replaced by a copy of ``z``."""
+
+    def __init__(self, z: ast.expr):
+        self.z = z
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        return copy.deepcopy(self.z) if node.id == "_z" else node
+
+
+def _sigmoid_of(value: ast.AST, ctx: Context) -> ast.expr | None:
+    """The ``z`` of a sigmoid: a call of a function named for it (``sigmoid(z)``, ``expit``),
+    ``1 / (1 + exp(-z))``, or ``exp(z) / (1 + exp(z))``."""
+    value = _through(value, ctx)
+    if isinstance(value, ast.Call) and len(value.args) == 1 and not value.keywords:
+        name = (callee(value) or "").lower()
+        if "sigmoid" in name or name in ("expit", "logistic"):
+            return value.args[0]
+    if not (isinstance(value, ast.BinOp) and isinstance(value.op, ast.Div)):
+        return None
+    top = _through(value.left, ctx)
+    if is_number(top, 1):
+        term = _one_plus_term(value.right, ctx)
+        e = _exponent(term) if term is not None else None
+        if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub):
+            return e.operand
+        return None
+    z = _exponent(top)
+    return z if z is not None and _one_plus(value.right, ctx) == ast.dump(top) else None
+
+
+def _tanh_of(top: ast.AST, below: ast.AST, ctx: Context) -> tuple[ast.Call, ast.expr] | None:
+    """``(exp(a), a)`` where ``top / below`` is ``(exp(a) - exp(-a)) / (exp(a) + exp(-a))``."""
+    pairs = []
+    for part, op in ((top, ast.Sub), (below, ast.Add)):
+        if not (isinstance(part, ast.BinOp) and isinstance(part.op, op)):
+            return None
+        pairs.append((_through(part.left, ctx), _through(part.right, ctx)))
+    (a, b), (c, d) = pairs
+    if ast.dump(a) != ast.dump(c) or ast.dump(b) != ast.dump(d):
+        return None
+    x, y = _exponent(a), _exponent(b)
+    if x is None or y is None or ast.dump(ast.UnaryOp(ast.USub(), x)) != ast.dump(y):
+        return None
+    return cast(ast.Call, a), x
+
+
+def _one_plus(node: ast.AST, ctx: Context) -> str | None:
+    """``ast.dump`` of ``e`` where ``node`` is ``1 + e`` (read through names)."""
+    term = _one_plus_term(node, ctx)
+    return ast.dump(term) if term is not None else None
+
+
+def _one_plus_term(node: ast.AST, ctx: Context) -> ast.AST | None:
+    node = _through(node, ctx)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        if is_number(node.left, 1):
+            return _through(node.right, ctx)
+        if is_number(node.right, 1):
+            return _through(node.left, ctx)
+    return None
+
+
+def _minus_from_one(node: ast.AST) -> bool:
+    return isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and is_number(node.left, 1)
+
+
+def _exponent(node: ast.AST) -> ast.expr | None:
+    """What ``node`` takes the exp of (``np.exp(x)``, ``math.exp(x)``, ``x.exp()``), shifted or
+    not; else ``None``."""
+    if not isinstance(node, ast.Call) or callee(node) != "exp" or node.keywords:
+        return None
+    if len(node.args) == 1 and not method_call(node):
+        return node.args[0]
+    if len(node.args) == 1 and _owner_is(node, "math"):
+        return node.args[0]
+    owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+    if not node.args and owner is not None and method_call(node):
+        return owner
+    return None
+
+
+def _exp_like(exp: ast.Call, z: ast.expr) -> ast.expr:
+    """An exp of ``z`` written as ``exp`` is (``np.exp(...)`` or ``(...).exp()``)."""
+    if exp.args:
+        return ast.Call(copy.deepcopy(exp.func), [z], [])
+    return ast.Call(ast.Attribute(z, "exp", ast.Load()), [], [])
+
+
+def _sigmoid(exp: ast.AST, z: ast.expr) -> ast.expr:
+    """``1 / (1 + exp(z))``, the exp written as ``exp`` is."""
+    below = ast.BinOp(ast.Constant(1), ast.Add(), _exp_like(cast(ast.Call, exp), z))
+    return ast.BinOp(ast.Constant(1), ast.Div(), below)
+
+
+def _owner_is(node: ast.Call, name: str) -> bool:
+    owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+    return isinstance(owner, ast.Name) and owner.id == name
+
+
+def _through(node: ast.AST, ctx: Context) -> ast.AST:
+    """``node``, or the value of the name it is where the function assigns that name once."""
+    if isinstance(node, ast.Name) and isinstance(ctx.values.get(node.id), ast.AST):
+        return ctx.values[node.id]
+    return node

@@ -1,0 +1,125 @@
+"""Edits that make an unstable formula stable (``descent.diagnoses.edit_stable``): a log of a
+probability written from the scores, a sigmoid, its derivative or a tanh written as a ratio of
+exps divided through, each read through the names the student's function assigns once. Every
+edited function is run at inputs that overflow the student's form: finite and right."""
+
+from __future__ import annotations
+
+import ast
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from descent.diagnoses.edit_context import functions
+from descent.diagnoses.edits import edits
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+BCE = """
+import numpy as np
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def nll(a, y):
+    p = sigmoid(a)
+    return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+"""
+
+SOFTMAX_LOG = """
+import torch
+
+
+def loss(logits, y):
+    logits = logits - logits.amax(dim=1, keepdim=True)
+    e = logits.exp()
+    s = e.sum(dim=1, keepdim=True)
+    probs = e / s
+    return -probs.log()[torch.arange(len(y)), y].mean()
+"""
+
+RATIOS = """
+import math
+import numpy as np
+
+
+def sig(x):
+    e = np.exp(x)
+    return e / (1 + e)
+
+
+def dsig(x):
+    return np.exp(-x) / (1 + np.exp(-x)) ** 2
+
+
+def tanh(x):
+    up, down = np.exp(x), np.exp(-x)
+    return (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x))
+
+
+def softplus(z):
+    return math.log(1 + math.exp(z))
+"""
+
+
+def _stable(source: str, function: str) -> list:
+    """(words, the module's edited functions run as code) of each stable edit of ``function``."""
+    found = []
+    for edit in edits(source, function):
+        if edit.kind == "stable":
+            space: dict = {"np": np, "torch": torch, "math": math}
+            exec(compile(edit.source, "<edited>", "exec"), space)  # noqa: S102 - the test's text
+            found.append((edit.text, space[function.split(".")[-1]]))
+    return found
+
+
+def test_the_logs_of_a_sigmoid_and_of_one_minus_it_are_written_from_the_scores():
+    words, nll = _stable(BCE, "nll")[0]  # both logs at once come first
+    assert "`np.log(p)` and the other logs (2 times on line 11)" in words
+    a, y = np.array([-1000.0, 0.5, 1000.0]), np.array([1.0, 0.0, 0.0])
+    expected = y * np.logaddexp(0, -a) + (1 - y) * np.logaddexp(0, a)
+    with np.errstate(over="ignore"):  # the helper's own exp, computed and no longer used
+        assert np.allclose(nll(a, y), expected)
+    assert len(_stable(BCE, "nll")) == 3  # and each log alone
+
+
+def test_the_log_of_a_softmax_ratio_is_written_from_the_scores():
+    [(words, loss)] = _stable(SOFTMAX_LOG, "loss")
+    assert "`probs.log()` takes the log of a probability" in words
+    logits, y = torch.tensor([[0.0, 1000.0], [3.0, 1.0]]), torch.tensor([0, 1])
+    expected = torch.nn.functional.cross_entropy(logits, y)
+    assert torch.allclose(loss(logits, y), expected)
+
+
+@pytest.mark.parametrize(
+    ("function", "reference"),
+    [
+        ("sig", lambda x: 1 / (1 + np.exp(-np.clip(x, -500, 500)))),
+        ("dsig", lambda x: np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))) ** 2),
+        ("tanh", np.tanh),
+    ],
+)
+def test_a_ratio_of_exps_is_divided_through(function, reference):
+    [(words, edited)] = _stable(RATIOS, function)
+    assert "is a ratio of exps that overflow to inf / inf" in words
+    x = np.array([-1000.0, -2.0, 0.0, 0.5, 1000.0])
+    with np.errstate(over="ignore"):
+        assert np.allclose(edited(x), reference(x))
+
+
+def test_a_log_of_one_plus_an_exp_of_one_number_is_a_softplus():
+    [(words, edited)] = _stable(RATIOS, "softplus")
+    assert words.endswith("belongs computed from the scores themselves")
+    assert edited(1000.0) == pytest.approx(1000.0) and edited(0.0) == pytest.approx(math.log(2))
+
+
+def test_a_stable_formula_is_left_alone():
+    source = "import numpy as np\n\n\ndef nll(a, y):\n    return np.logaddexp(0, -a) * y\n"
+    assert not _stable(source, "nll")
+    assert "stable" not in {e.kind for e in edits(RATIOS.replace("e / (1 + e)", "e"), "sig")}
+    assert ast.unparse(functions(BCE)["sigmoid"])  # the helper itself is a stable sigmoid
+    assert not _stable(BCE, "sigmoid")
