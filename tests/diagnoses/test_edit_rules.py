@@ -64,7 +64,7 @@ def one_hot(logits, labels, smoothing=0.1):
 
 
 def test_a_size_typed_in_is_read_from_the_shape_of_an_input():
-    found = _texts(SIZES, "one_hot", "size")
+    found = [(t, f) for t, f in _texts(SIZES, "one_hot", "size") if "typed in" in t]
     assert any("np.zeros((labels.shape[0], logits.shape[1]))" in f for _, f in found)
     assert all("the size `10`" in t for t, _ in found)  # never -1, 0 or 1, nor a default
     assert not any("smoothing.shape" in f for _, f in found)
@@ -243,3 +243,50 @@ def test_an_input_never_read_is_made_a_factor_of_a_returned_value():
     assert found[0][0].endswith("`dout` is never used: it belongs as a factor of `x > 0`")
     assert "return ((x > 0) * dout, None)" in found[0][1]
     assert not any("cache" in t.split("):")[1] for t, _ in found)
+
+
+COUNTS_AND_DRAWS = """
+import numpy as np
+
+
+def mse_grad(y_hat, y):
+    return 2 * (y_hat - y) / y.shape[0]
+
+
+def mean_all(x):
+    return x.sum() / x.size
+
+
+def start(w, g):
+    v = np.random.randn(*w.shape)
+    g = np.clip(g, -1, 1)
+    return v + g, g * w @ (1 - w)
+"""
+
+
+def test_a_count_of_one_axis_and_a_count_of_every_entry_are_swapped():
+    """An MSE gradient divided by the batch size where the count of every entry belongs (a
+    UIUC form), and the reverse."""
+    found = _texts(COUNTS_AND_DRAWS, "mse_grad", "size")
+    assert found[0][0].endswith(
+        "`y.shape[0]` counts one axis of `y` where the count of every entry belongs"
+    )
+    assert {"return 2 * (y_hat - y) / y.size", "return 2 * (y_hat - y) / y.numel()"} <= {
+        f.splitlines()[-1].strip() for _, f in found
+    }
+    back = _texts(COUNTS_AND_DRAWS, "mean_all", "size")
+    assert "`x.size` counts every entry of `x` where the length of one axis belongs" in back[0][0]
+    assert "return x.sum() / x.shape[0]" in back[0][1]
+
+
+def test_a_draw_where_zeros_belong_a_clip_and_a_product_of_matrices_are_undone():
+    draws = _texts(COUNTS_AND_DRAWS, "start", "draw")
+    assert draws[0][0].endswith(
+        "`np.random.randn(*w.shape)` draws random values where zeros belong"
+    )
+    assert "v = 0 * np.random.randn(*w.shape)" in draws[0][1]
+    clips = _texts(COUNTS_AND_DRAWS, "start", "clip")
+    assert clips[0][0].endswith("the clip in `np.clip(g, -1, 1)` does not belong there")
+    assert "g = g\n" in clips[0][1] + "\n"
+    products = [t for t, f in _texts(COUNTS_AND_DRAWS, "start", "operator") if "`@`" in t]
+    assert products and "is the wrong one" in products[0]

@@ -39,9 +39,14 @@ def root_of_power(node: ast.AST) -> ast.AST:
 
 
 def symbol(op: ast.operator) -> str:
-    return {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//"}.get(
-        type(op), "?"
-    )
+    return {
+        ast.Add: "+",
+        ast.Sub: "-",
+        ast.Mult: "*",
+        ast.Div: "/",
+        ast.FloorDiv: "//",
+        ast.MatMult: "@",
+    }.get(type(op), "?")
 
 
 def movable(stmt: ast.stmt) -> bool:

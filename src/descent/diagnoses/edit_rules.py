@@ -40,6 +40,7 @@ _OPERATORS: dict[type, tuple[type, ...]] = {
     ast.Mult: (ast.Div,),
     ast.Div: (ast.Mult, ast.FloorDiv),
     ast.FloorDiv: (ast.Div,),
+    ast.MatMult: (ast.Mult,),  # `dz * z @ (1 - z)`: a product of matrices for one of entries
 }
 _COMPARISONS: dict[type, tuple[type, ...]] = {
     ast.Lt: (ast.LtE, ast.Gt),
@@ -53,6 +54,10 @@ _REDUCTIONS = frozenset(
 )
 
 _PAIRED = frozenset({"max", "min"})  # reductions a tensor gives as (values, indices) along a dim
+_DRAWS = frozenset(
+    {"randn", "rand", "normal", "uniform", "random", "standard_normal", "randn_like"}
+)
+_CLIPS = frozenset({"clip", "clamp", "clip_"})
 _SIZED = frozenset({"zeros", "ones", "empty", "full", "reshape", "view", "eye", "arange"})
 _KEEP_KEYWORDS = frozenset({"keepdims", "keepdim"})
 
@@ -327,6 +332,72 @@ def _size(node, ctx):
                         "should be read from the shape of an input",
                         swapped,
                     )
+
+
+def _count_of(node, ctx):
+    """The length of one axis (``x.shape[0]``, ``len(x)``) where the count of every entry
+    belongs, or the reverse (``x.size``, ``x.numel()``): a mean over the batch for a mean over
+    every entry."""
+    array = _axis_length(node)
+    if array is not None:
+        said = f"`{ctx.quote(node)}` counts one axis of `{ctx.quote(array)}` where the count of "
+        said += "every entry belongs"
+        yield "size", said, ast.Attribute(copy.deepcopy(array), "size", ast.Load())
+        yield (
+            "size",
+            said,
+            ast.Call(ast.Attribute(copy.deepcopy(array), "numel", ast.Load()), [], []),
+        )
+    array = _entry_count(node)
+    if array is not None:
+        said = f"`{ctx.quote(node)}` counts every entry of `{ctx.quote(array)}` where the length "
+        said += "of one axis belongs"
+        for dim in (0, -1):
+            shape = ast.Attribute(copy.deepcopy(array), "shape", ast.Load())
+            yield "size", said, ast.Subscript(shape, ast.Constant(dim), ast.Load())
+
+
+def _axis_length(node: ast.AST) -> ast.expr | None:
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+        shape = node.value
+        if isinstance(shape, ast.Attribute) and shape.attr == "shape":
+            return shape.value
+    if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "len" and node.args:
+        return node.args[0]
+    return None
+
+
+def _entry_count(node: ast.AST) -> ast.expr | None:
+    if isinstance(node, ast.Attribute) and node.attr == "size":  # a NumPy array's
+        return node.value
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.args:
+        return node.func.value if node.func.attr == "numel" else None
+    if isinstance(node, ast.Call) and callee(node) == "size" and len(node.args) == 1:
+        return node.args[0] if not method_call(node) else None  # `np.size(x)`
+    return None
+
+
+def _drawn(node, ctx):
+    """Random values where zeros belong (a velocity or a moment started at random): the draw
+    made zeros of its shape (the generator is still drawn from, as the student's code does)."""
+    if isinstance(node, ast.Call) and callee(node) in _DRAWS:
+        said = f"`{ctx.quote(node)}` draws random values where zeros belong"
+        yield "draw", said, ast.BinOp(ast.Constant(0), ast.Mult(), node)
+
+
+def _unclipped(node, ctx):
+    """A clip or a clamp that changes results (a gradient clipped to [-1, 1], a probability
+    floored): the value as it is."""
+    if isinstance(node, ast.Call) and callee(node) in _CLIPS:
+        value = node.func.value if method_call(node) and not _library_call(node) else None
+        value = value if value is not None else (node.args[0] if node.args else None)
+        if value is not None:
+            yield "clip", f"the clip in `{ctx.quote(node)}` does not belong there", value
+
+
+def _library_call(node: ast.Call) -> bool:
+    owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+    return isinstance(owner, ast.Name) and owner.id in ("np", "numpy", "torch", "jnp", "math")
 
 
 def _arrays(fn: ast.FunctionDef) -> list[str]:
@@ -692,6 +763,9 @@ RULES: tuple[Rule, ...] = (
     _reduction,
     _sum_left_out,
     _size,
+    _count_of,
+    _drawn,
+    _unclipped,
     _grouping,
     shift,
     stable_log,
