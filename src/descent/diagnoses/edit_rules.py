@@ -631,12 +631,38 @@ def _term(node, ctx):
             )
 
 
+def _near_name(node, ctx):
+    """One variable used where another of a name like it belongs (``s`` for ``s_corrected``,
+    ``beta1`` for ``beta2``): tried before the other swaps (:func:`_name`), which are many."""
+    for other in _others(node, ctx):
+        if near(node.id, other) and not _lagged(node.id, other, ctx):
+            yield (
+                "name",
+                f"`{node.id}` is used where another of your variables belongs",
+                ast.Name(other, ast.Load()),
+            )
+
+
+def near(a: str, b: str) -> bool:
+    """Two names one could write for the other: one the other with a suffix (``s``,
+    ``s_corrected``; ``w``, ``w2``) or a prefix (``v``, ``new_v``), or names that differ in one
+    character or in case (``beta1``, ``beta2``; ``dw``, ``dW``)."""
+    short, long = sorted((a, b), key=len)
+    if long.startswith(short) and long[len(short)] in "_0123456789":
+        return True
+    if long.endswith(short) and long[-len(short) - 1] == "_":
+        return True
+    if a.lower() == b.lower():
+        return True
+    return len(a) == len(b) >= 3 and sum(x != y for x, y in zip(a, b)) == 1
+
+
 def _name(node, ctx):
     """One variable used where another belongs (not in a condition: a variable swapped there
     takes another path through the code, which explains nothing); the lags come first
-    (:func:`_lag`)."""
+    (:func:`_lag`), and names like each other (:func:`_near_name`)."""
     for other in _others(node, ctx):
-        if not _lagged(node.id, other, ctx):
+        if not _lagged(node.id, other, ctx) and not near(node.id, other):
             yield (
                 "name",
                 f"`{node.id}` is used where another of your variables belongs",
@@ -759,6 +785,7 @@ RULES: tuple[Rule, ...] = (
     _in_place,
     _copy,
     _lag,
+    _near_name,
     _axis,
     _reduction,
     _sum_left_out,
