@@ -9,7 +9,6 @@ import ast
 import pytest
 
 from descent.diagnoses.edit_context import functions
-from descent.diagnoses.edit_rules import near
 from descent.diagnoses.edits import edits
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
@@ -291,28 +290,3 @@ def test_a_draw_where_zeros_belong_a_clip_and_a_product_of_matrices_are_undone()
     assert "g = g\n" in clips[0][1] + "\n"
     products = [t for t, f in _texts(COUNTS_AND_DRAWS, "start", "operator") if "`@`" in t]
     assert products and "is the wrong one" in products[0]
-
-
-NEAR_NAMES = """
-import numpy as np
-
-
-def adam(w, g, m, s, t, beta1=0.9, beta2=0.999, eps=1e-8, lr=0.1):
-    m = beta1 * m + (1 - beta1) * g
-    s = beta1 * s + (1 - beta2) * g * g
-    m_corrected = m / (1 - beta1 ** t)
-    s_corrected = s / (1 - beta2 ** t)
-    return w - lr * m_corrected / (np.sqrt(s) + eps), m, s
-"""
-
-
-def test_names_like_each_other_are_swapped_before_the_others():
-    """Adam's uncorrected `s` in the step and `beta1` in the second moment (Coursera
-    learners): the swaps of names written alike come first, the rest after them."""
-    names = [(t, f) for t, f in _texts(NEAR_NAMES, "adam", "name")]
-    plain = "`g` is used where another of your variables belongs"
-    first = names[: next(i for i, (t, _) in enumerate(names) if plain in t)]
-    assert any("np.sqrt(s_corrected)" in f for _, f in first)
-    assert any("s = beta2 * s" in f for _, f in first)
-    assert near("s", "s_corrected") and near("beta1", "beta2") and near("dw", "dW")
-    assert near("v", "new_v") and not near("s", "self") and not near("lr", "g")

@@ -3,6 +3,8 @@ implementation and exercise, a few passing comparisons kept per recipe, a record
 whether its recipe still gives what it gave, and ``agree``, the one test that a slip gives the
 student's result (float64's last digits for float64 results, a looser match for float32)."""
 
+import types
+
 import pytest
 import torch
 
@@ -51,3 +53,22 @@ def test_a_record_knows_whether_its_recipe_still_gives_what_it_gave():
     steady = Record(lambda impl: impl(X), X, 2 * X, True)
     assert steady.replays(lambda v: 2 * v)
     assert steady.reading().kind == "factor"  # read from the values alone: half the expected
+
+
+def test_a_crash_is_held_as_a_failing_comparison_with_its_result():
+    """The comparison a recipe could not make because the student's code raised: attached to
+    the exception, then held by the ledger as failing and crashed; a stub's exception and an
+    exception without attributes carry nothing."""
+    book = Ledger("losses.mse")
+    record = Record(lambda m: m.mse(), None, 1.0, True)
+    error = ValueError("shapes differ")
+    ledger_mod.attach(error, record)
+    result = types.SimpleNamespace(message="your code raised ValueError")
+    ledger_mod.crashed(book, error, result)
+    assert book.records == [record] and record.crashed and record.result is result
+    assert book.crashes()
+    stub = NotImplementedError()
+    ledger_mod.attach(stub, Record(None, None, None, True))
+    ledger_mod.crashed(book, stub, result)
+    ledger_mod.crashed(book, KeyError("k"), result)  # raised where no check made a record
+    assert len(book.records) == 1

@@ -267,6 +267,16 @@ STUDENTS = {
         r"line \d+ \(in `bce_with_logits_forward`\): `torch.log\(p\)` and the other logs "
         r"\(2 times on line \d+\) take logs of probabilities",
     ),
+    # a name nothing defines (a Coursera learner's `o` for `0`): every check crashes, and the
+    # crash's words get the line of the change that makes the code run and pass
+    "relu_undefined_name": (
+        "activations",
+        "    return torch.where(x > 0, x, torch.zeros_like(x)), (x,)\n",
+        "    return torch.clamp(x, min=o), (x,)\n",
+        "activations.relu",
+        r"NameError: name 'o' is not defined.*\nlikely mistake: .*in your code, line \d+ "
+        r"\(in `relu_forward`\): `o` is not defined anywhere",
+    ),
     # the same count one off in a range's argument
     "gd_range_one_too_many": (
         "basics",

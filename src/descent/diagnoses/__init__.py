@@ -57,6 +57,8 @@
                              an exp, a log.
 * :mod:`.edit_rules`         the rules of a repair's edits: each small change of one node, with its
                              words.
+* :mod:`.edit_names`         edits that swap names: alike ones first, an undefined one, a lag, any
+                             other.
 * :mod:`.edit_stable`        edits that make an unstable formula stable: a log, a ratio of exps, a
                              shift.
 * :mod:`.edit_nodes`         helpers the edit rules share: a call read, a changed copy of it

@@ -10,6 +10,7 @@ touch (:func:`freeze`). Reads the tree only; nothing is run. Used by
 from __future__ import annotations
 
 import ast
+import builtins
 import copy
 import re
 from collections.abc import Iterable
@@ -37,6 +38,7 @@ class Context:
     unused: tuple = ()  # the stability terms (an eps) the function is given and never reads
     ignored: tuple = ()  # the other inputs it is given and never reads (an upstream gradient)
     values: dict = field(default_factory=dict)  # name -> its value, for a name assigned once
+    undefined: frozenset = frozenset()  # the names it reads that nothing defines (a typo)
 
     def quote(self, node: ast.AST) -> str:
         text = ast.get_source_segment(self.source, node) or ast.unparse(node)
@@ -210,7 +212,33 @@ def read(
     ctx.unused = _unused_terms(fn, ctx.hyperparameters) + _unused_members(fn, siblings)
     ctx.ignored = _ignored(fn)
     ctx.values = _assigned_once(fn)
+    ctx.undefined = _undefined(fn, source)
     return ctx
+
+
+def _undefined(fn: ast.FunctionDef, source: str) -> frozenset[str]:
+    """The names ``fn`` reads that neither it, its module nor Python defines (``true``, a
+    variable misspelt): the code raises NameError there."""
+    try:
+        module = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return frozenset()
+    defined = set(dir(builtins))
+    for node in ast.walk(module):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            defined.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, ast.arg):
+            defined.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            if any(a.name == "*" for a in node.names):
+                return frozenset()  # `from numpy import *`: anything may be defined
+            defined.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            defined.update(node.names)
+    read = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return frozenset(read - defined)
 
 
 def _assigned_once(fn: ast.FunctionDef) -> dict[str, ast.expr]:

@@ -13,6 +13,7 @@ import copy
 from collections.abc import Callable, Iterator
 
 from .edit_context import Context, bound
+from .edit_names import lag, near_name, other_name, undefined_name
 from .edit_nodes import (
     AXIS_KEYWORDS,
     ROOTS,
@@ -631,74 +632,6 @@ def _term(node, ctx):
             )
 
 
-def _near_name(node, ctx):
-    """One variable used where another of a name like it belongs (``s`` for ``s_corrected``,
-    ``beta1`` for ``beta2``): tried before the other swaps (:func:`_name`), which are many."""
-    for other in _others(node, ctx):
-        if near(node.id, other) and not _lagged(node.id, other, ctx):
-            yield (
-                "name",
-                f"`{node.id}` is used where another of your variables belongs",
-                ast.Name(other, ast.Load()),
-            )
-
-
-def near(a: str, b: str) -> bool:
-    """Two names one could write for the other: one the other with a suffix (``s``,
-    ``s_corrected``; ``w``, ``w2``) or a prefix (``v``, ``new_v``), or names that differ in one
-    character or in case (``beta1``, ``beta2``; ``dw``, ``dW``)."""
-    short, long = sorted((a, b), key=len)
-    if long.startswith(short) and long[len(short)] in "_0123456789":
-        return True
-    if long.endswith(short) and long[-len(short) - 1] == "_":
-        return True
-    if a.lower() == b.lower():
-        return True
-    return len(a) == len(b) >= 3 and sum(x != y for x, y in zip(a, b)) == 1
-
-
-def _name(node, ctx):
-    """One variable used where another belongs (not in a condition: a variable swapped there
-    takes another path through the code, which explains nothing); the lags come first
-    (:func:`_lag`), and names like each other (:func:`_near_name`)."""
-    for other in _others(node, ctx):
-        if not _lagged(node.id, other, ctx) and not near(node.id, other):
-            yield (
-                "name",
-                f"`{node.id}` is used where another of your variables belongs",
-                ast.Name(other, ast.Load()),
-            )
-
-
-def _lag(node, ctx):
-    """A value one step behind or ahead: a remembered value (``state["v"]``) used where its
-    update in this call belongs, or the reverse. Worded without naming the other variable."""
-    for other in _others(node, ctx):
-        if (node.id, other) in ctx.updates:
-            said = "its updated value belongs: the value from before this call's update, one "
-            said += "step behind"
-        elif (other, node.id) in ctx.updates:
-            said = "the value it was computed from belongs: the value after this call's update, "
-            said += "one step ahead"
-        else:
-            continue
-        yield "name", f"`{node.id}` is used where {said}", ast.Name(other, ast.Load())
-
-
-def _others(node, ctx) -> Iterator[str]:
-    """The variables that could stand where the variable ``node`` is read: not ``_``, a value
-    the code says it throws away (``_, cache = f(x)``)."""
-    if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
-        return
-    if node.id not in ctx.names or node in ctx.conditions:
-        return
-    yield from (other for other in ctx.names if other not in (node.id, "_"))
-
-
-def _lagged(used: str, other: str, ctx: Context) -> bool:
-    return (used, other) in ctx.updates or (other, used) in ctx.updates
-
-
 def _boundary(node, ctx):
     """A ``while`` loop's test one pass off: ``<`` for ``<=`` and back (never the direction,
     which could make the loop never end)."""
@@ -784,8 +717,9 @@ RULES: tuple[Rule, ...] = (
     _boundary,
     _in_place,
     _copy,
-    _lag,
-    _near_name,
+    lag,
+    undefined_name,
+    near_name,
     _axis,
     _reduction,
     _sum_left_out,
@@ -803,7 +737,7 @@ RULES: tuple[Rule, ...] = (
     _comparison,
     _count,
     _term,
-    _name,
+    other_name,
 )
 
 # The only rules a loop's bound gets (:func:`.edit_context.bound`): a count one off.

@@ -13,6 +13,7 @@ gives it too (:meth:`Record.hosts`), and what the values alone read on it
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any
 
 import torch
 
+from ..calls.impl import SubmissionError
 from ..calls.timelimit import CallTimeout
 from ..comparison import compare
 from .base import Diagnosis, leaves, witnessed
@@ -91,6 +93,7 @@ class Record:
     mistakes: Sequence[Any] = ()
     failure: Any = None
     result: Any = None
+    crashed: bool = False  # the student's code raised instead of giving a result
     # a check that compared nothing and saw its fact (a value that had to be refused went
     # through): weighed only through that fact, by the claims it offered
     witness: bool = False
@@ -180,6 +183,9 @@ class Ledger:
             self._passes[key] += 1
             self.records.append(record)
 
+    def crashes(self) -> bool:
+        return any(r.crashed for r in self.records)
+
     def reported(self, failure: Any, result: Any) -> None:
         """The failure a test reported (resolved), with its results record; a failure that
         compared nothing (a gradient check, a bare property) keeps what it says now, unless it
@@ -198,6 +204,41 @@ class Ledger:
         self.records.append(record)
         if failure.neighbour is not None:
             self.records.append(failure.neighbour)
+
+
+def accepting(expected: Any, **tolerance: Any) -> Callable[[Any], bool]:
+    """A check's own test of a result: within ``tolerance`` of ``expected``."""
+    return lambda theirs: compare(theirs, expected, **tolerance) is None
+
+
+def made(recipe: Callable, impl: Any, crash: Record) -> Any:
+    """``recipe(impl)``; where the student's code raises, ``crash``, the comparison it could
+    not make, goes to the test's outcome with the exception (:func:`attach`, :func:`crashed`)."""
+    try:
+        return recipe(impl)
+    except Exception as exc:
+        attach(exc, crash)
+        raise
+
+
+def attach(exc: Exception, record: Record) -> None:
+    """Hand ``record``, the comparison a recipe could not make because the student's code
+    raised ``exc``, to the test's outcome with the exception (:func:`crashed`)."""
+    if isinstance(exc, (NotImplementedError, SubmissionError)):
+        return  # a stub or a module that did not load: nothing an edit could make run
+    with contextlib.suppress(AttributeError, TypeError):  # an exception without a __dict__
+        exc.descent_record = record  # type: ignore[attr-defined]
+
+
+def crashed(book: Ledger | None, exc: BaseException, result: Any) -> None:
+    """The comparison a test could not make because the student's code raised ``exc``
+    (:func:`attach` gave it its record), in ``book`` as failing: a
+    repair may make it run (:mod:`.repair`); the test keeps the interpreter's words, and
+    verification adds only a repair's line to them."""
+    record = getattr(exc, "descent_record", None)
+    if book is not None and isinstance(record, Record):
+        record.result, record.crashed = result, True
+        book.records.append(record)
 
 
 def ledger(ledgers: dict, implementation: str, exercise: str | None) -> Ledger | None:

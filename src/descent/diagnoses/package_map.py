@@ -360,6 +360,14 @@ MODULES: tuple[Module, ...] = (
         stage="verification",
     ),
     Module(
+        "edit_names",
+        "the student's own source, as a tree",
+        "edits that swap names: alike ones first, an undefined one, a lag, any other.",
+        "nothing alone: a variable of a name like the one written, a name nothing defines, a "
+        "value one step behind or ahead, another variable",
+        stage="verification",
+    ),
+    Module(
         "edit_stable",
         "the student's own source, as a tree",
         "edits that make an unstable formula stable: a log, a ratio of exps, a shift.",

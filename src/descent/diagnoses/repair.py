@@ -115,6 +115,21 @@ def search(book: Ledger, impl: Any) -> Repair | None:
         _SPENT[id(impl)] = _SPENT.get(id(impl), 0.0) + time.monotonic() - start
 
 
+def told(found: Repair | None, records: list[Record]) -> None:
+    """The line of ``found`` added to the message of each crashed comparison it makes run (a
+    crash keeps the interpreter's words: this says where the change that makes it run is)."""
+    if found is None:
+        return
+    where = f"in your code, {found.edit.text}"
+    for record in records:
+        if record.crashed and record.result is not None and any(r is record for r in found.fixed):
+            text = record.result.message or ""
+            if "\nlikely mistake: " in text:
+                record.result.message = f"{text.rstrip('.')}; {where}."
+            else:
+                record.result.message = f"{text}\nlikely mistake: {where}."
+
+
 class _Trial:
     """Edits tried on one exercise's comparisons: the first that repairs them all, and the
     partial repairs met on the way (an edit with which some failing comparisons pass: which),

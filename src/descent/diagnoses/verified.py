@@ -517,7 +517,8 @@ def settle(ledgers: dict, reference: Any, impls: Iterable[Any] = ()) -> None:
 
 def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
     reported = [r for r in book.records if r.failure is not None]
-    if not reported:
+    if not reported:  # crashes alone: a repair that makes them run says where
+        repair.told(_repair(book, impl) if book.crashes() else None, book.records)
         return
     own = {id(r): claims_of(r, reference) for r in reported}
     claims = list({c.key: c for r in reported for c in own[id(r)] if not c.fact}.values())
@@ -569,7 +570,9 @@ def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
     if readings and covered >= weighed:
         parts += readings
     parts = _undominated(parts, explains)
-    whole, parts, facts = _placed(_repair(book, impl), whole, parts, facts, explains)
+    found = _repair(book, impl)
+    repair.told(found, book.records)
+    whole, parts, facts = _placed(found, whole, parts, facts, explains)
     for record in reported:
         mine = [c for c in parts if id(record) in explains[c.key]]
         # (a catalogued bug, or one with a slip of the student's own on top: it has a kind too)

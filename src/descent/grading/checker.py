@@ -25,7 +25,7 @@ from ..calls.impl import Implementation
 from ..diagnoses import order
 from ..diagnoses import values as diagnoses
 from ..diagnoses.base import Case, Diagnosis, Estimate, leaves
-from ..diagnoses.ledger import Ledger, Record
+from ..diagnoses.ledger import Ledger, Record, accepting, made
 from ..diagnoses.neighbour import neighbour
 from .compare import GradingFailure, assert_like, compare
 from .gradcheck import gradcheck_pair
@@ -129,7 +129,7 @@ class Checker:
         Returns what the student produced.
         """
         # The tensors the recipe hands over are watched: code that edits an argument in place
-        # fails here, in the public tests as in the hidden ones, even when its result is right.
+        # fails here (public and hidden tests alike), even when its result is right.
         pristine = _Inputs(recipe)
         if expected is None:
             # The reference runs first, on pristine arguments: code that edits its inputs in
@@ -138,7 +138,9 @@ class Checker:
         watched = pristine.unchanged()  # those the reference left alone (not the recipe's own)
         log = getattr(self.impl, "modified_log", None)  # edits made in a worker, by object id
         start = len(log) if log is not None else 0
-        got = recipe(self.impl)
+        accepts = accepting(expected, rtol=rtol, atol=atol, check_dtype=check_dtype)
+        crash = Record(recipe, None, expected, True, pristine.restore, accepts=accepts)
+        got = made(recipe, self.impl, crash)  # a crash: a repair may make the code run
         edits = pristine.edited(watched, set(log[start:]) if log is not None else set())
         if edits:
             shapes = ", ".join(pristine.shapes(edits))
@@ -158,9 +160,7 @@ class Checker:
             found is not None,
             pristine.restore,
             mistakes=mistakes,
-            accepts=lambda theirs: (
-                compare(theirs, expected, rtol=rtol, atol=atol, check_dtype=check_dtype) is None
-            ),
+            accepts=accepts,
         )
         if found is None:
             if self.ledger is not None:
@@ -547,10 +547,9 @@ class Checker:
         )
 
     def _neighbour(self, recipe: Recipe, rtol: float, atol: float, check_dtype: bool):
-        """The check's comparison on a neighbouring input (``verified_diagnoses.neighbour``: the
-        batch one example shorter), the student's code run again under
-        ``timelimit.exploring``; ``None`` when there is no such input or either side cannot
-        run it."""
+        """The check's comparison on a neighbouring input (:func:`.neighbour.neighbour`: the
+        batch one example shorter), the student's code run under ``timelimit.exploring``;
+        ``None`` when there is no such input or either side cannot run it."""
         changed = neighbour(recipe) if self.reference is not None else None
         if changed is None:
             return None

@@ -79,6 +79,7 @@ def score(
             state.charged_to[result.nodeid] = tuple(charged_to)
     elif exc is not None and message.startswith(("your code raised", "the check could not")):
         from ..diagnoses.exception import none_operand, raised  # start-up: it imports torch
+        from ..diagnoses.ledger import crashed  # (so does this)
 
         found = raised(exc, getattr(exc, "remote_where", None) or _student_frames(exc, item))
         if found is None and message.startswith("your code raised"):
@@ -86,6 +87,8 @@ def score(
         if found is not None:
             result.diagnosis, message = found.kind, f"{message}\nlikely mistake: {found.text}."
             result.message = message
+        ledgers = item.config.stash[STATE].ledgers
+        crashed(ledgers.get((result.implementation, result.exercise)), exc, result)
     if message:
         report.longrepr = message
 

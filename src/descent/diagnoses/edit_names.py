@@ -1,0 +1,97 @@
+"""The rules of a repair's edits that swap one name for another: a variable of a name like
+the one written (``s`` for ``s_corrected``, ``beta1`` for ``beta2``), a name nothing defines
+(``true``, ``o`` for ``0``), a value one step behind or ahead (a remembered value for its update
+of this call), and any other variable of the function. Part of
+:data:`descent.diagnoses.edit_rules.RULES`; the words never name the variable that belongs,
+only the one written (a lag says which way it is off).
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+from collections.abc import Iterator
+
+from .edit_context import Context
+
+
+def near_name(node, ctx):
+    """One variable used where another of a name like it belongs (``s`` for ``s_corrected``,
+    ``beta1`` for ``beta2``): tried before the other swaps (:func:`other_name`), which are many."""
+    for other in _others(node, ctx):
+        if near(node.id, other) and not _lagged(node.id, other, ctx):
+            yield (
+                "name",
+                f"`{node.id}` is used where another of your variables belongs",
+                ast.Name(other, ast.Load()),
+            )
+
+
+def undefined_name(node, ctx):
+    """A name nothing defines (``true``, ``o`` for ``0``, a variable misspelt): a variable of
+    a name like it, or the constant it was meant to be."""
+    if not (isinstance(node, ast.Name) and node.id in ctx.undefined):
+        return
+    said = f"`{node.id}` is not defined anywhere: a name like it belongs there"
+    constant = {"true": True, "false": False, "none": None, "o": 0}.get(node.id.lower(), ...)
+    if constant is not ...:
+        yield "name", said, ast.Constant(constant)
+    alike = difflib.get_close_matches(node.id, ctx.names, n=3, cutoff=0.75)
+    for other in dict.fromkeys([*alike, *(n for n in ctx.names if near(node.id, n))]):
+        yield "name", said, ast.Name(other, ast.Load())
+
+
+def near(a: str, b: str) -> bool:
+    """Two names one could write for the other: one the other with a suffix (``s``,
+    ``s_corrected``; ``w``, ``w2``) or a prefix (``v``, ``new_v``), or names that differ in one
+    character or in case (``beta1``, ``beta2``; ``dw``, ``dW``)."""
+    short, long = sorted((a, b), key=len)
+    if long.startswith(short) and long[len(short)] in "_0123456789":
+        return True
+    if long.endswith(short) and long[-len(short) - 1] == "_":
+        return True
+    if a.lower() == b.lower():
+        return True
+    return len(a) == len(b) >= 3 and sum(x != y for x, y in zip(a, b)) == 1
+
+
+def other_name(node, ctx):
+    """One variable used where another belongs (not in a condition: a variable swapped there
+    takes another path through the code, which explains nothing); the lags come first
+    (:func:`lag`), and names like each other (:func:`near_name`)."""
+    for other in _others(node, ctx):
+        if not _lagged(node.id, other, ctx) and not near(node.id, other):
+            yield (
+                "name",
+                f"`{node.id}` is used where another of your variables belongs",
+                ast.Name(other, ast.Load()),
+            )
+
+
+def lag(node, ctx):
+    """A value one step behind or ahead: a remembered value (``state["v"]``) used where its
+    update in this call belongs, or the reverse. Worded without naming the other variable."""
+    for other in _others(node, ctx):
+        if (node.id, other) in ctx.updates:
+            said = "its updated value belongs: the value from before this call's update, one "
+            said += "step behind"
+        elif (other, node.id) in ctx.updates:
+            said = "the value it was computed from belongs: the value after this call's update, "
+            said += "one step ahead"
+        else:
+            continue
+        yield "name", f"`{node.id}` is used where {said}", ast.Name(other, ast.Load())
+
+
+def _others(node, ctx) -> Iterator[str]:
+    """The variables that could stand where the variable ``node`` is read: not ``_``, a value
+    the code says it throws away (``_, cache = f(x)``)."""
+    if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
+        return
+    if node.id not in ctx.names or node in ctx.conditions:
+        return
+    yield from (other for other in ctx.names if other not in (node.id, "_"))
+
+
+def _lagged(used: str, other: str, ctx: Context) -> bool:
+    return (used, other) in ctx.updates or (other, used) in ctx.updates
