@@ -93,7 +93,6 @@ class Record:
     mistakes: Sequence[Any] = ()
     failure: Any = None
     result: Any = None
-    crashed: bool = False  # the student's code raised instead of giving a result
     # a check that compared nothing and saw its fact (a value that had to be refused went
     # through): weighed only through that fact, by the claims it offered
     witness: bool = False
@@ -174,6 +173,9 @@ class Ledger:
     def __init__(self, exercise: str | None = None) -> None:
         self.exercise = exercise
         self.records: list[Record] = []
+        # the comparisons the student's code crashed in: for a repair to make run, kept out of
+        # the weighing of claims (a crash is no value a slip could reproduce)
+        self.crashed: list[Record] = []
         self._passes: Counter = Counter()
 
     def passed(self, record: Record) -> None:
@@ -182,9 +184,6 @@ class Ledger:
         if self._passes[key] < _PASSES_KEPT:
             self._passes[key] += 1
             self.records.append(record)
-
-    def crashes(self) -> bool:
-        return any(r.crashed for r in self.records)
 
     def reported(self, failure: Any, result: Any) -> None:
         """The failure a test reported (resolved), with its results record; a failure that
@@ -237,8 +236,8 @@ def crashed(book: Ledger | None, exc: BaseException, result: Any) -> None:
     verification adds only a repair's line to them."""
     record = getattr(exc, "descent_record", None)
     if book is not None and isinstance(record, Record):
-        record.result, record.crashed = result, True
-        book.records.append(record)
+        record.result = result
+        book.crashed.append(record)
 
 
 def ledger(ledgers: dict, implementation: str, exercise: str | None) -> Ledger | None:

@@ -73,7 +73,7 @@ def search(book: Ledger, impl: Any) -> Repair | None:
     exercise = registry.EXERCISES.get(book.exercise or "")
     # a failing check that cannot be re-run (a bare property) is left out: a repair is said
     # only of the checks it was run on (:attr:`Repair.fixed`)
-    failing = [r for r in book.records if r.failed and _weighable(r)]
+    failing = [r for r in book.records + book.crashed if r.failed and _weighable(r)]
     if exercise is None or impl is None or not failing:
         return None
     source = impl.source(exercise.module)
@@ -122,7 +122,7 @@ def told(found: Repair | None, records: list[Record]) -> None:
         return
     where = f"in your code, {found.edit.text}"
     for record in records:
-        if record.crashed and record.result is not None and any(r is record for r in found.fixed):
+        if record.result is not None and any(r is record for r in found.fixed):
             text = record.result.message or ""
             if "\nlikely mistake: " in text:
                 record.result.message = f"{text.rstrip('.')}; {where}."

@@ -518,7 +518,7 @@ def settle(ledgers: dict, reference: Any, impls: Iterable[Any] = ()) -> None:
 def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
     reported = [r for r in book.records if r.failure is not None]
     if not reported:  # crashes alone: a repair that makes them run says where
-        repair.told(_repair(book, impl) if book.crashes() else None, book.records)
+        repair.told(_repair(book, impl) if book.crashed else None, book.crashed)
         return
     own = {id(r): claims_of(r, reference) for r in reported}
     claims = list({c.key: c for r in reported for c in own[id(r)] if not c.fact}.values())
@@ -571,7 +571,7 @@ def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
         parts += readings
     parts = _undominated(parts, explains)
     found = _repair(book, impl)
-    repair.told(found, book.records)
+    repair.told(found, book.crashed)
     whole, parts, facts = _placed(found, whole, parts, facts, explains)
     for record in reported:
         mine = [c for c in parts if id(record) in explains[c.key]]
