@@ -286,6 +286,17 @@ STUDENTS = {
         r"line \d+ \(in `gradient_descent_1d`\): the `steps \+ 1` is off by one",
     ),
 }
+# vanilla dropout (CS231n learners): kept entries unscaled in training, scaled in evaluation.
+# The statistics checks cannot be re-run (estimates); the evaluation checks can, and dropping
+# the factor repairs them. Said of those only: the statistics keep their own reading, never the
+# line ("a division by (1 - p) left out" had been replaced by the evaluation's line, a real-code
+# wrong cause).
+VANILLA_DROPOUT = (
+    "    if not training or p == 0:\n        return x.clone(), None\n",
+    "    if not training or p == 0:\n        return x * (1 - p), None\n",
+    "    mask = (u >= p).to(x.dtype) / (1 - p)\n",
+    "    mask = (u >= p).to(x.dtype)\n",
+)
 SUITES = [
     "graders/test_basics.py",
     "graders/test_init.py",
@@ -538,3 +549,21 @@ def test_refusals_alone_are_no_partial_repair():
     book.records.insert(0, wrong)
     found = repair.search(book, _InProcess(UNCHECKED_INVERSE))
     assert found is None or wrong in found.fixed, found
+
+
+def test_a_repair_run_on_some_checks_is_not_said_of_those_it_could_not_run(tmp_path):
+    folder = tmp_path / "subs" / "vanilla_dropout"
+    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("test_*", "__pycache__"))
+    path = folder / "regularization.py"
+    text = path.read_text()
+    for old, new in zip(VANILLA_DROPOUT[::2], VANILLA_DROPOUT[1::2]):
+        assert old in text
+        text = text.replace(old, new, 1)
+    path.write_text(text)
+    run = grade(tmp_path / "run", ["graders/test_regularization.py"], [str(folder)])
+    messages = _messages(run, "vanilla_dropout", "regularization.dropout")
+    statistics = [m for m in messages if m.startswith("[statistics]")]
+    evaluation = [m for m in messages if m.startswith("[eval identity]")]
+    assert statistics and evaluation
+    assert all("in your code" not in m and "(1 - p)" in m for m in statistics), statistics[0]
+    assert any("in your code, line" in m for m in evaluation), evaluation[0]

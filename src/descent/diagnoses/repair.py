@@ -64,6 +64,7 @@ class Repair:
     edit: Edit
     fixed: tuple[Record, ...]
     partial: bool = False
+    searched: tuple[Record, ...] = ()  # the failing comparisons it was run on
 
 
 def search(book: Ledger, impl: Any) -> Repair | None:
@@ -71,9 +72,10 @@ def search(book: Ledger, impl: Any) -> Repair | None:
     comparison in ``book`` passes; else the partial repair that passes the most failing
     comparisons, :data:`PART_AT_LEAST` at least, and breaks no passing one; else ``None``."""
     exercise = registry.EXERCISES.get(book.exercise or "")
-    # a failing check that cannot be re-run (a bare property) is left out: a repair is said
-    # only of the checks it was run on (:attr:`Repair.fixed`)
+    # a failing check that cannot be re-run (a bare property) is left out: a repair that
+    # passes all the others is partial, said only of the checks it was run on
     failing = [r for r in book.records + book.crashed if r.failed and _weighable(r)]
+    left_out = any(r.failed and not _weighable(r) for r in book.records)
     if exercise is None or impl is None or not failing:
         return None
     source = impl.source(exercise.module)
@@ -109,7 +111,7 @@ def search(book: Ledger, impl: Any) -> Repair | None:
                 pairs = min(PAIR_TRIALS, MODULE_TRIALS - _TRIED.get(tried, 0))
                 found = trial.first(after(source, reach, partial), pairs, partials=False)
             if found is not None:
-                return Repair(found, tuple(failing))
+                return Repair(found, tuple(failing), left_out, tuple(failing))
             return trial.part(best[0]) if best else None
     finally:
         _SPENT[id(impl)] = _SPENT.get(id(impl), 0.0) + time.monotonic() - start
@@ -167,7 +169,7 @@ class _Trial:
         with self.impl.edited(self.module, self.names, edit.source) as edited:
             if edited is None or not all(_passes(r, edited) for r in self.passing):
                 return None
-        return Repair(edit, tuple(self.failing[i] for i in fixed), partial=True)
+        return Repair(edit, tuple(self.failing[i] for i in fixed), True, tuple(self.failing))
 
 
 def _refusal(record: Record) -> bool:

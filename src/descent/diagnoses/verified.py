@@ -171,9 +171,8 @@ class _Verdict:
 
 def _reproduces(claim: Claim, record: Record, reference: Any) -> bool | None:
     """Whether ``claim`` gives the student's result on ``record`` (``None``: it cannot tell,
-    as when the student's result is a marker the check put in place of values, such as the
-    string saying that an argument was edited)."""
-    if record.witness or isinstance(record.got, str) and not isinstance(record.expected, str):
+    as when the result is a marker in place of values: an argument edited)."""
+    if record.witness or _marker(record):
         return None
     if record.failed and record.expected is not None and agree(record.expected, record.got):
         return None  # it failed for something else than its values (an argument edited)
@@ -593,10 +592,9 @@ def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
 
 
 def _undominated(parts: list[Claim], explains: dict) -> list[Claim]:
-    """The partial causes less those another one outdoes: a cause whose failing checks are a
-    strict subset of another's adds nothing where the other holds too (a textbook's eps typed in
-    as 1e-6 also reads as "eps squared" on the one check that passes 1e-3, and as "a default of
-    1e-6" on the checks that leave it out: the constant explains all of them)."""
+    """The partial causes less those another one outdoes: one whose failing checks are a
+    strict subset of another's adds nothing (a textbook's eps typed in as 1e-6 also reads as
+    "eps squared" on one check and "a default of 1e-6" on others: the constant explains all)."""
     return [
         c for c in parts if not any(explains[c.key] < explains[d.key] for d in parts if d is not c)
     ]
@@ -609,15 +607,15 @@ def _placed(
     facts: dict,
     explains: dict,
 ) -> tuple[list, list, dict]:
-    """The claims and facts with a repair of the student's code (:mod:`.repair`) in place: a
-    whole repair as the cause or where the cause is (:func:`_located`), a partial one where it
-    holds (:func:`_with_part`); what a check saw itself (a NaN read slice by slice) is placed
-    too, where the edit makes that check pass."""
+    """The claims and facts with a repair of the student's code in place: a whole repair as
+    the cause or where it is (:func:`_located`), a partial one where it holds; a fact a check
+    saw (a NaN read slice by slice) too, where the edit makes that check pass."""
     if found is None:
         return whole, parts, facts
     edit = found.edit
     fixed = Claim(("repair", edit.kind, edit.line, edit.text), edit.text, "repair")
-    if found.partial:
+    if found.partial:  # a cause verified on every failing check gets the line where it holds
+        whole = [_at(c, fixed) if _holds(c, found, explains) else c for c in whole]
         parts = _with_part(fixed, found, parts, explains, bool(whole))
     else:
         whole, parts = _located(fixed, found, whole, parts, explains)
@@ -629,13 +627,18 @@ def _placed(
     return whole, parts, facts
 
 
+def _holds(claim: Claim, found: repair.Repair, explains: dict) -> bool:
+    """``found`` makes pass every check ``claim`` explains that it was run on (some)."""
+    ran = {id(r) for r in found.searched} & explains.get(claim.key, set())
+    return bool(ran) and ran <= {id(r) for r in found.fixed}
+
+
 def _located(
     fixed: Claim, found: repair.Repair, whole: list, parts: list, explains: dict
 ) -> tuple[list, list]:
-    """``fixed``, a small edit of the student's own code that makes every check pass
-    (:mod:`.repair`): in place of what was found where nothing verified names a cause for every
-    failing check and no catalogued bug explains some, else as where in the code the verified
-    cause or catalogued bug is (the reading or the catalogue says what, the repair says where)."""
+    """``fixed``, an edit of the student's code that makes every check pass (:mod:`.repair`):
+    the cause where nothing verified names one for every failing check and no catalogued bug
+    explains some, else where the verified cause or catalogued bug is in the code."""
     catalogued = any(c.misconception for c in whole + parts)
     if not catalogued and not any(map(_names_a_cause, whole)):
         explains[fixed.key] = {id(r) for r in found.fixed}
@@ -651,17 +654,15 @@ def _at(claim: Claim, fixed: Claim) -> Claim:
 
 def _names_a_cause(claim: Claim) -> bool:
     """``claim``, verified on every failing check, names a cause: a catalogued bug, a slip
-    re-run, a fact a check saw, or a reading of the values other than a bare ratio. Where none
-    does (nothing verified, causes that each explain some checks only, a ratio no quantity
-    names), a verified repair of the student's own code says more."""
+    re-run, a fact a check saw, or a reading other than a bare ratio (where none does, a
+    verified repair of the student's own code says more)."""
     return bool(
         claim.misconception or claim.rerun or claim.fact or claim.reading and not _unnamed(claim)
     )
 
 
 def _repair(book: Ledger, impl: Any) -> repair.Repair | None:
-    """The edit of the student's own code that makes every check of the exercise pass, or
-    some of them (:func:`.repair.search`)."""
+    """The edit of the student's code that makes the exercise's checks pass (or some)."""
     if impl is None:
         return None
     try:
@@ -674,12 +675,12 @@ def _with_part(
     fixed: Claim, found: repair.Repair, parts: list, explains: dict, whole: bool
 ) -> list:
     """``parts`` and a partial repair (``fixed``), where nothing verified explains every
-    failing check: a part whose checks the edit all makes pass gets its line (the reading says
-    what, the edit where); the edit is named on the others it makes pass and no part explains."""
+    failing check: a part whose checks the edit makes pass gets its line (:func:`_holds`); the
+    edit is named on the others it makes pass and no part explains."""
     if whole:
         return parts
     ids = {id(r) for r in found.fixed}
-    parts = [_at(c, fixed) if explains[c.key] <= ids else c for c in parts]
+    parts = [_at(c, fixed) if _holds(c, found, explains) else c for c in parts]
     mine = ids - set().union(*(explains[c.key] for c in parts))
     if not mine:
         return parts
@@ -712,8 +713,7 @@ def _shapes(value: Any) -> list:
 
 
 def _marker(record: Record) -> bool:
-    """``record``'s result is a marker in place of values (the string saying that an argument
-    was edited): no slip can be weighed on it."""
+    """``record``'s result is a marker (an argument was edited), no values a slip could fit."""
     return isinstance(record.got, str) and not isinstance(record.expected, str)
 
 
@@ -763,8 +763,8 @@ def _write(
     partial: bool = False,
     unweighed: bool = False,
 ) -> None:
-    """Render the failure with what was decided (``partial``: a cause that explains this check
-    and others, not all the failing ones) and copy it to its results record."""
+    """Render the failure with what was decided (``partial``: a cause of this check and some
+    others) and copy it to its results record."""
     failure = record.failure
     found = failure.found
     if generic is not None and generic.reading is not None and found is not None:
