@@ -123,3 +123,22 @@ def test_a_stable_formula_is_left_alone():
     assert "stable" not in {e.kind for e in edits(RATIOS.replace("e / (1 + e)", "e"), "sig")}
     assert ast.unparse(functions(BCE)["sigmoid"])  # the helper itself is a stable sigmoid
     assert not _stable(BCE, "sigmoid")
+
+
+EVAL_ROOT = """
+import numpy as np
+
+
+def norm(x, mean, var, eps=1e-5, train=True):
+    if train:
+        return (x - mean) / np.sqrt(var + eps)
+    return (x - mean) / np.sqrt(var)
+"""
+
+
+def test_a_root_without_the_stability_term_given_gets_it_under():
+    """Batch norm's evaluation branch dividing by `np.sqrt(var)` where training has `var +
+    eps` (Berkeley, EECS 498 learners): the term under that root, not under the other."""
+    found = [e for e in edits(EVAL_ROOT, "norm") if e.kind == "eps"]
+    assert len(found) == 1 and "`np.sqrt(var)` lacks `eps` under it" in found[0].text
+    assert "(var + eps) ** 0.5" in ast.unparse(functions(found[0].source)["norm"])

@@ -36,6 +36,7 @@ class Context:
     factors: set = field(default_factory=set)  # the numbers that multiply or divide
     updates: set = field(default_factory=set)  # (old, new): `new` is computed from `old`
     unused: tuple = ()  # the stability terms (an eps) the function is given and never reads
+    stability: tuple = ()  # every stability term it is given, read or not
     ignored: tuple = ()  # the other inputs it is given and never reads (an upstream gradient)
     values: dict = field(default_factory=dict)  # name -> its value, for a name assigned once
     undefined: frozenset = frozenset()  # the names it reads that nothing defines (a typo)
@@ -209,7 +210,9 @@ def read(
         _factors(fn),
         _updates(fn),
     )
-    ctx.unused = _unused_terms(fn, ctx.hyperparameters) + _unused_members(fn, siblings)
+    ctx.unused = _unused_terms(fn, ctx.hyperparameters) + _members(fn, siblings, unread=True)
+    terms = [h for h in ctx.hyperparameters if STABILITY.search(ast.unparse(h))]
+    ctx.stability = (*terms, *_members(fn, siblings, unread=False))
     ctx.ignored = _ignored(fn)
     ctx.values = _assigned_once(fn)
     ctx.undefined = _undefined(fn, source)
@@ -267,7 +270,7 @@ def _ignored(fn: ast.FunctionDef) -> tuple[str, ...]:
     return tuple(
         a.arg
         for a in required
-        if a.arg not in read and a.arg not in ("self", "cls") and not _STABILITY.search(a.arg)
+        if a.arg not in read and a.arg not in ("self", "cls") and not STABILITY.search(a.arg)
     )
 
 
@@ -314,7 +317,7 @@ def _hyperparameters(fn: ast.FunctionDef, keys: list[str]) -> tuple[ast.expr, ..
     return tuple(found.values())
 
 
-_STABILITY = re.compile(r"eps|epsilon", re.IGNORECASE)
+STABILITY = re.compile(r"eps|epsilon", re.IGNORECASE)
 
 
 def _unused_terms(fn: ast.FunctionDef, hyperparameters: tuple[ast.expr, ...]) -> tuple:
@@ -324,21 +327,21 @@ def _unused_terms(fn: ast.FunctionDef, hyperparameters: tuple[ast.expr, ...]) ->
     keys = {n.value for n in ast.walk(fn) if isinstance(n, ast.Constant)}
     out: list[ast.expr] = []
     for h in hyperparameters:
-        if isinstance(h, ast.Name) and _STABILITY.search(h.id) and h.id not in read:
+        if isinstance(h, ast.Name) and STABILITY.search(h.id) and h.id not in read:
             out.append(h)
         key = getattr(h.slice, "value", None) if isinstance(h, ast.Subscript) else None
-        if isinstance(key, str) and _STABILITY.search(key) and key not in keys:
+        if isinstance(key, str) and STABILITY.search(key) and key not in keys:
             out.append(h)
     return tuple(out)
 
 
-def _unused_members(fn: ast.FunctionDef, siblings: Iterable[ast.FunctionDef]) -> tuple:
+def _members(fn: ast.FunctionDef, siblings: Iterable[ast.FunctionDef], unread: bool) -> tuple:
     """The attributes named like a stability term (``self.eps``) that the methods ``siblings``
-    set on their object and the method ``fn`` never reads."""
+    set on their object (``unread``: those the method ``fn`` never reads)."""
     if not fn.args.args:
         return ()
     me = fn.args.args[0].arg
-    read = {ast.unparse(n) for n in ast.walk(fn) if _member(n, me, ast.Load)}
+    read = {ast.unparse(n) for n in ast.walk(fn) if _member(n, me, ast.Load)} if unread else set()
     found: dict[str, ast.expr] = {}
     for other in siblings:
         if other.args.args and other.args.args[0].arg == me:
@@ -346,7 +349,7 @@ def _unused_members(fn: ast.FunctionDef, siblings: Iterable[ast.FunctionDef]) ->
                 if not (_member(node, me, ast.Store) and isinstance(node, ast.Attribute)):
                     continue
                 text = ast.unparse(node)
-                if _STABILITY.search(node.attr) and text not in read:
+                if STABILITY.search(node.attr) and text not in read:
                     found.setdefault(
                         text, ast.Attribute(ast.Name(me, ast.Load()), node.attr, ast.Load())
                     )

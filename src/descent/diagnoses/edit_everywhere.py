@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import copy
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import cast
 
 from .edit_context import Context, frozen
@@ -25,6 +25,7 @@ from .edit_rules import (
     uncounted,
 )
 from .edit_stable import OVERFLOWS, exp_of, shifted, stable_log
+from .edit_state import stored_back
 
 
 def everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:
@@ -37,6 +38,7 @@ def everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, st
         _corrections_everywhere(fn, ctx),
         _exps_everywhere(fn, ctx),
         _logs_everywhere(fn, ctx),
+        _stores_everywhere(fn, ctx),
     )
 
 
@@ -160,18 +162,36 @@ def _corrections_everywhere(
 def _logs_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:
     """Logs of probabilities the function computed first (of a sigmoid and of one minus it, in
     a binary cross-entropy), each written from the scores, at every place at once."""
+    said = "take logs of probabilities, which round to 0 (or to 1) for scores far apart: "
+    said += "log-probabilities belong computed from the scores themselves"
+    yield from _at_once(fn, ctx, stable_log, "the other logs", said)
+
+
+def _stores_everywhere(
+    fn: ast.FunctionDef, ctx: Context
+) -> Iterator[tuple[str, int, str, ast.AST]]:
+    """Values computed from the state and never stored back (Adam's `t`, `m` and `v` kept in
+    locals), each stored where it is computed, all at once."""
+    said = "are computed from the state and never stored back: every call starts from the old "
+    said += "values"
+    yield from _at_once(fn, ctx, stored_back, "the other values", said)
+
+
+def _at_once(
+    fn: ast.FunctionDef, ctx: Context, rule: Callable, others: str, said: str
+) -> Iterator[tuple[str, int, str, ast.AST]]:
+    """The first change ``rule`` makes of each node of ``fn`` where it makes one, made at
+    every such node at once (two at least), worded "`first` and ``others`` (lines) ``said``"."""
     nodes = list(ast.walk(fn))
-    changes = {}
+    changes, kind = {}, ""
     for i, node in enumerate(nodes):
-        change = next(stable_log(node, ctx), None) if not frozen(node) else None
+        change = next(rule(node, ctx), None) if not frozen(node) else None
         if change is not None:
-            changes[i] = change[2]
+            changes[i], kind = change[2], change[0]
     if len(changes) < 2:
         return
-    logs = [nodes[i] for i in changes]
-    said = f"`{ctx.quote(logs[0])}` and the other logs {_places(logs)} take logs of "
-    said += "probabilities, which round to 0 (or to 1) for scores far apart: log-probabilities "
-    said += "belong computed from the scores themselves"
+    sites = [nodes[i] for i in changes]
+    words = f"`{ctx.quote(sites[0])}` and {others} {_places(sites)} {said}"
     edited = copy.deepcopy(fn)
     twins = list(ast.walk(edited))
     for parent in twins:
@@ -180,7 +200,7 @@ def _logs_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, i
                 value[:] = [_changed(v, twins, changes) for v in value]
             elif isinstance(value, ast.AST):
                 setattr(parent, field, _changed(value, twins, changes))
-    yield "stable", getattr(logs[0], "lineno", fn.lineno), said, ast.fix_missing_locations(edited)
+    yield kind, getattr(sites[0], "lineno", fn.lineno), words, ast.fix_missing_locations(edited)
 
 
 def _changed(node: ast.AST, twins: list, changes: dict) -> ast.AST:

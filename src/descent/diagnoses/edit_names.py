@@ -46,6 +46,8 @@ def near(a: str, b: str) -> bool:
     ``s_corrected``; ``w``, ``w2``) or a prefix (``v``, ``new_v``), or names that differ in one
     character or in case (``beta1``, ``beta2``; ``dw``, ``dW``)."""
     short, long = sorted((a, b), key=len)
+    if not short or a == b:
+        return False
     if long.startswith(short) and long[len(short)] in "_0123456789":
         return True
     if long.endswith(short) and long[-len(short) - 1] == "_":

@@ -29,7 +29,8 @@ from .edit_nodes import (
     with_keywords,
     without,
 )
-from .edit_stable import shift, stable_log, stable_ratio
+from .edit_stable import eps_under_root, shift, stable_log, stable_ratio
+from .edit_state import stored_back
 
 # A rule reads one node of the function (with the function's context) and yields each change:
 # (kind, the text, the node that replaces it).
@@ -710,10 +711,12 @@ def _stored(stmt: ast.stmt) -> set[str]:
 RULES: tuple[Rule, ...] = (
     _constant_for_argument,
     _left_out,
+    eps_under_root,
     _ignored_input,
     _root,
     _root_term,
     _statements,
+    stored_back,
     _boundary,
     _in_place,
     _copy,

@@ -14,7 +14,7 @@ import copy
 from collections.abc import Iterator
 from typing import cast
 
-from .edit_context import Context
+from .edit_context import STABILITY, Context
 from .edit_nodes import (
     AXIS_KEYWORDS,
     LIBRARIES,
@@ -78,6 +78,35 @@ def shifted(node: ast.Call, fn: ast.FunctionDef) -> Iterator[ast.expr]:
             yield with_args(node, [moved])
         else:
             yield ast.Call(ast.Attribute(moved, "exp", ast.Load()), [], [])
+
+
+def eps_under_root(node, ctx):
+    """A square root of a variance without the stability term the function is given and adds
+    elsewhere (``np.sqrt(running_var)`` in evaluation, where training has ``var + eps``): the
+    term under it."""
+    inside = _under_root(node)
+    if inside is None:
+        return
+    if any(STABILITY.search(ast.unparse(n)) for n in ast.walk(inside) if _named(n)):
+        return  # it has one already (where it belongs is another rule's: edit_rules._root_term)
+    for term in ctx.stability:
+        said = f"the square root in `{ctx.quote(node)}` lacks `{ctx.quote(term)}` under it"
+        under = ast.BinOp(copy.deepcopy(inside), ast.Add(), copy.deepcopy(term))
+        yield "eps", said, ast.BinOp(under, ast.Pow(), ast.Constant(0.5))
+
+
+def _named(node: ast.AST) -> bool:
+    return isinstance(node, (ast.Name, ast.Attribute)) or isinstance(node, ast.Subscript)
+
+
+def _under_root(node: ast.AST) -> ast.expr | None:
+    if isinstance(node, ast.Call) and callee(node) == "sqrt" and len(node.args) == 1:
+        return node.args[0]
+    if isinstance(node, ast.Call) and callee(node) == "sqrt" and not node.args:
+        return node.func.value if isinstance(node.func, ast.Attribute) else None  # `v.sqrt()`
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and is_number(node.right, 0.5):
+        return node.left
+    return None
 
 
 def stable_log(node, ctx):

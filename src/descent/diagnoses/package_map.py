@@ -368,6 +368,13 @@ MODULES: tuple[Module, ...] = (
         stage="verification",
     ),
     Module(
+        "edit_state",
+        "the student's own source, as a tree",
+        "the edit for state a call keeps: a value computed from it, never stored back.",
+        "nothing alone: a value computed from an entry or attribute the state holds, stored back",
+        stage="verification",
+    ),
+    Module(
         "edit_stable",
         "the student's own source, as a tree",
         "edits that make an unstable formula stable: a log, a ratio of exps, a shift.",

@@ -1,0 +1,73 @@
+"""The rule of a repair's edits for state a call keeps for the next: a value computed from one
+the state holds (an entry of a settings dict, an attribute of the object) and never stored back,
+so that every call starts from the old one. Part of :data:`descent.diagnoses.edit_rules.RULES`.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+
+from .edit_names import near
+from .edit_nodes import LIBRARIES
+
+
+def stored_back(node, ctx):
+    """A value computed from one the state holds and never stored back, so that every call
+    starts from the old one: ``m = beta1 * config["m"] + ...``, ``t = self.t + 1``, or ``m =
+    config["m"]`` then ``m = beta1 * m + ...`` (``t += 1``). Stored where it is computed."""
+    if isinstance(node, ast.AugAssign):
+        value: ast.expr = ast.BinOp(node.target, node.op, node.value)
+    elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+        value = node.value
+    else:
+        return
+    target = node.targets[0] if isinstance(node, ast.Assign) else node.target
+    if not isinstance(target, ast.Name) or not isinstance(value, (ast.BinOp, ast.Call)):
+        return
+    stored = {ast.unparse(n) for n in ast.walk(ctx.function) if _kept(n, ast.Store)}
+    held = _held(ctx.function).get(target.id)  # `m = config["m"]` earlier
+    reads = [ast.unparse(n) for n in ast.walk(value) if _kept(n, ast.Load)]
+    mine = [r for r in reads if near(target.id, _key(r)) or target.id == _key(r)]
+    for read in dict.fromkeys([*([held] if held else []), *mine]):
+        if read not in stored:
+            said = f"`{target.id}` is computed from `{read}` and never stored back: every call "
+            said += "starts from the old value"
+            place = copy.deepcopy(ast.parse(read, mode="eval").body)
+            place.ctx = ast.Store()
+            yield "stored", said, ast.Assign([ast.Name(target.id, ast.Store()), place], value)
+
+
+def _held(fn: ast.FunctionDef) -> dict[str, str]:
+    """The names ``fn`` sets to a kept value as it is (``m = config["m"]``), with its text."""
+    return {
+        n.targets[0].id: ast.unparse(n.value)
+        for n in ast.walk(fn)
+        if isinstance(n, ast.Assign)
+        and len(n.targets) == 1
+        and isinstance(n.targets[0], ast.Name)
+        and _kept(n.value, ast.Load)
+    }
+
+
+def _key(read: str) -> str:
+    """The key or attribute of a kept value's text (``config["m"]``: ``m``)."""
+    node = ast.parse(read, mode="eval").body
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+        return str(node.slice.value)
+    return getattr(node, "attr", "")
+
+
+def _kept(node: ast.AST, context: type) -> bool:
+    """``node`` is an entry of a dict by a key (``config["m"]``) or an attribute of an object
+    (``self.m``), not a module's (``np.pi``): a value a call keeps for the next."""
+    if not isinstance(getattr(node, "ctx", None), context):
+        return False
+    if isinstance(node, ast.Subscript):
+        return isinstance(node.slice, ast.Constant) and isinstance(node.value, ast.Name)
+    owner = getattr(node, "value", None)
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(owner, ast.Name)
+        and (owner.id not in LIBRARIES and owner.id != "math")
+    )

@@ -1,0 +1,51 @@
+"""The edit for state a call keeps for the next (``descent.diagnoses.edit_state``): a value
+computed from one the state holds and never stored back, stored where it is computed; every
+such value at once too (``descent.diagnoses.edit_everywhere``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from .test_edit_rules import _texts
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+LOCALS = """
+import numpy as np
+
+
+def adam(x, dx, config):
+    m = config["m"]
+    t = config["t"]
+    lr = config["learning_rate"]
+    t += 1
+    m = 0.9 * m + 0.1 * dx
+    v = 0.999 * config["v"] + 0.001 * dx * dx
+    config["v"] = v
+    return x - lr * m / (1 - 0.9 ** t), config
+
+
+class Counter:
+    def step(self, g):
+        t = self.t + 1
+        return g * t
+"""
+
+
+def test_a_value_computed_from_the_state_is_stored_where_it_is_computed():
+    """CS231n and EECS 498 learners' Adam: `m` and `t` read into locals, updated, never
+    written back (`v` is); a course's object whose counter is read and never advanced."""
+    found = _texts(LOCALS, "adam", "stored")
+    said = [t.split("): ", 1)[1] for t, _ in found]
+    assert any("`t` is computed from `config['t']` and never stored back" in t for t in said)
+    assert any("`m` is computed from `config['m']`" in t for t in said)
+    assert not any("config['v']" in t or "learning_rate" in t for t in said)
+    assert any("t = config['t'] = t + 1" in f for _, f in found)
+    every = [(t, f) for t, f in found if "and the other values (lines 9, 10)" in t]
+    assert (
+        every
+        and "m = config['m'] = 0.9 * m" in every[0][1]
+        and "config['t'] = t + 1" in every[0][1]
+    )
+    [(words, method)] = _texts(LOCALS, "Counter.step", "stored")
+    assert "`t` is computed from `self.t`" in words and "t = self.t = self.t + 1" in method
