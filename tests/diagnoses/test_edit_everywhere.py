@@ -41,3 +41,24 @@ def test_each_repeated_expression_is_changed_at_every_place_at_once():
     assert shifts[0][1].count("np.exp(x - x.max(axis=-1, keepdims=True))") == 2
     assert "the power `2` (lines 6, 7)" in powers[0][0]
     assert "beta1 ** t" in powers[0][1] and "beta2 ** t" in powers[0][1]
+
+
+KEEP_PROBABILITY = """
+import numpy as np
+
+
+def dropout(x, p=0.5, train=True):
+    if p == 0:
+        return x
+    mask = (np.random.rand(*x.shape) < p) / p
+    return x * mask
+"""
+
+
+def test_a_probability_read_as_the_other_outcome_is_complemented_everywhere():
+    """Dropout's `p` taken as the probability of keeping (the CS231n convention): `1 - p` at
+    every place it is read, never in the condition."""
+    found = [(t, f) for t, f in _everywhere(KEEP_PROBABILITY, "dropout") if "other outcome" in t]
+    assert found[0][0].startswith("line 8 (in `dropout`): `p` (2 times on line 8) is used as")
+    assert "(np.random.rand(*x.shape) < 1 - p) / (1 - p)" in found[0][1]
+    assert "if p == 0:" in found[0][1]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import copy
 import itertools
+import re
 from collections.abc import Callable, Iterator
 from typing import cast
 
@@ -39,7 +40,11 @@ def everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, st
         _exps_everywhere(fn, ctx),
         _logs_everywhere(fn, ctx),
         _stores_everywhere(fn, ctx),
+        _complements_everywhere(fn, ctx),
     )
+
+
+_PROBABILITY = re.compile(r"p|prob|probability|keep_prob|drop_prob|rate|drop_rate|dropout")
 
 
 def _everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:
@@ -175,6 +180,45 @@ def _stores_everywhere(
     said = "are computed from the state and never stored back: every call starts from the old "
     said += "values"
     yield from _at_once(fn, ctx, stored_back, "the other values", said)
+
+
+def _complements_everywhere(
+    fn: ast.FunctionDef, ctx: Context
+) -> Iterator[tuple[str, int, str, ast.AST]]:
+    """A probability read as the other outcome's (dropout's ``p`` taken as the probability of
+    keeping an entry, the CS231n convention, where the docstring makes it dropping one): its
+    complement ``1 - p`` at every place it is read outside a condition."""
+    for h in ctx.hyperparameters:
+        if not isinstance(h, ast.Name) or not _PROBABILITY.fullmatch(h.id):
+            continue
+        reads = [
+            n
+            for n in ast.walk(fn)
+            if isinstance(n, ast.Name)
+            and n.id == h.id
+            and isinstance(n.ctx, ast.Load)
+            and n not in ctx.conditions
+            and not frozen(n)
+        ]
+        if not reads:
+            continue
+        said = f"`{h.id}` {_places(reads)} is used as the probability of the other outcome "
+        said += "(its complement)"
+        for n in reads:  # marked for the copy only: the marks are copied with the nodes
+            n._descent_complement = True  # type: ignore[attr-defined]
+        edited = _Complement().visit(copy.deepcopy(fn))
+        for n in reads:
+            del n._descent_complement  # type: ignore[attr-defined]
+        yield "argument", reads[0].lineno, said, ast.fix_missing_locations(edited)
+
+
+class _Complement(ast.NodeTransformer):
+    """The names marked to be complemented made ``(1 - name)``."""
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if getattr(node, "_descent_complement", False):
+            return ast.copy_location(ast.BinOp(ast.Constant(1), ast.Sub(), node), node)
+        return node
 
 
 def _at_once(
