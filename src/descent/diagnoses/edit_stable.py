@@ -85,7 +85,7 @@ def eps_under_root(node, ctx):
     elsewhere (``np.sqrt(running_var)`` in evaluation, where training has ``var + eps``): the
     term under it."""
     inside = _under_root(node)
-    if inside is None:
+    if inside is None or ctx.unused:  # a term never read is put in place by edit_rules._left_out
         return
     if any(STABILITY.search(ast.unparse(n)) for n in ast.walk(inside) if _named(n)):
         return  # it has one already (where it belongs is another rule's: edit_rules._root_term)
