@@ -81,15 +81,17 @@ def shifted(node: ast.Call, fn: ast.FunctionDef) -> Iterator[ast.expr]:
 
 
 def eps_under_root(node, ctx):
-    """A square root of a variance without the stability term the function is given and adds
-    elsewhere (``np.sqrt(running_var)`` in evaluation, where training has ``var + eps``): the
-    term under it."""
+    """A square root of a variance without the stability term the function writes under
+    another root (``np.sqrt(running_var)`` in evaluation, where training has ``var + eps``):
+    the term under it."""
     inside = _under_root(node)
     if inside is None or ctx.unused:  # a term never read is put in place by edit_rules._left_out
         return
     if any(STABILITY.search(ast.unparse(n)) for n in ast.walk(inside) if _named(n)):
         return  # it has one already (where it belongs is another rule's: edit_rules._root_term)
-    for term in ctx.stability:
+    elsewhere = [_under_root(n) for n in ast.walk(ctx.function) if n is not node]
+    written = {ast.dump(t) for e in elsewhere if e is not None for t in ast.walk(e)}
+    for term in (t for t in ctx.stability if ast.dump(t) in written):  # under another root
         said = f"the square root in `{ctx.quote(node)}` lacks `{ctx.quote(term)}` under it"
         under = ast.BinOp(copy.deepcopy(inside), ast.Add(), copy.deepcopy(term))
         yield "eps", said, ast.BinOp(under, ast.Pow(), ast.Constant(0.5))
