@@ -39,7 +39,7 @@ def test_each_repeated_expression_is_changed_at_every_place_at_once():
         "line 11 (in `twice`): `np.exp(x)` (2 times on line 11) overflows"
     )
     assert shifts[0][1].count("np.exp(x - x.max(axis=-1, keepdims=True))") == 2
-    assert "the power `2` (lines 6, 7)" in powers[0][0]
+    assert "`beta1 ** 2` and the other powers (lines 6, 7) are typed in" in powers[0][0]
     assert "beta1 ** t" in powers[0][1] and "beta2 ** t" in powers[0][1]
 
 

@@ -1,7 +1,8 @@
 """Edits a repair search writes at every place at once: the same change of one expression
 wherever the student's function writes it (a number typed in for an argument, a reduction over
-the whole array, a power typed in for the step counter, an exp of unshifted scores), for a
-mistake repeated across lines that no single edit undoes. Each yields ``(kind, line, words,
+the whole array, a power typed in for the step counter, an exp of unshifted scores, a log of a
+probability, a value never stored back, a probability's complement), for a mistake repeated
+across lines that no single edit undoes. Each yields ``(kind, line, words,
 the edited function)``; the words name every line. The one-place rules are
 :mod:`descent.diagnoses.edit_rules`'s.
 """
@@ -13,17 +14,14 @@ import copy
 import itertools
 import re
 from collections.abc import Callable, Iterator
-from typing import cast
 
 from .edit_context import Context, frozen
 from .edit_rules import (
-    COUNTERS,
     constant_text,
-    counted,
-    counted_power,
+    corrected_power,
     one_axis,
     over_everything,
-    uncounted,
+    typed_power,
 )
 from .edit_stable import OVERFLOWS, exp_of, shifted, stable_log
 from .edit_state import stored_back
@@ -35,16 +33,11 @@ def everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, st
     return itertools.chain(
         _everywhere(fn, ctx),
         _whole_everywhere(fn, ctx),
-        _powers_everywhere(fn, ctx),
-        _corrections_everywhere(fn, ctx),
+        *(_at_once(fn, ctx, *entry) for entry in _AT_ONCE[:2]),
         _exps_everywhere(fn, ctx),
-        _logs_everywhere(fn, ctx),
-        _stores_everywhere(fn, ctx),
+        *(_at_once(fn, ctx, *entry) for entry in _AT_ONCE[2:]),
         _complements_everywhere(fn, ctx),
     )
-
-
-_PROBABILITY = re.compile(r"p|prob|probability|keep_prob|drop_prob|rate|drop_rate|dropout")
 
 
 def _everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:
@@ -109,77 +102,33 @@ def _exps_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, i
             yield "shift", lines[0], said, ast.fix_missing_locations(edited)
 
 
-def _powers_everywhere(
-    fn: ast.FunctionDef, ctx: Context
-) -> Iterator[tuple[str, int, str, ast.AST]]:
-    """A whole-number power typed in where the step counter belongs, written twice or more
-    (``1 - beta1 ** 2`` and ``1 - beta2 ** 2`` in Adam's bias corrections), replaced at every
-    place at once."""
-    seen: dict[int, list[ast.BinOp]] = {}
-    for node in ast.walk(fn):
-        if isinstance(node, ast.BinOp) and counted_power(node) and not frozen(node):
-            seen.setdefault(cast(int, cast(ast.Constant, node.right).value), []).append(node)
-    for power, nodes in seen.items():
-        if len(nodes) < 2:
-            continue
-        lines = sorted({n.lineno for n in nodes})
-        said = f"the power `{power}` {_places(nodes)} is typed in where the "
-        said += "step counter belongs"
-        for counter in (n for n in ctx.names if n in COUNTERS):
-            edited = copy.deepcopy(fn)
-            for twin in ast.walk(edited):
-                if counted_power(twin) and twin.right.value == power:  # type: ignore[attr-defined]
-                    twin.right = ast.Name(counter, ast.Load())  # type: ignore[attr-defined]
-            yield "power", lines[0], said, ast.fix_missing_locations(edited)
+_PROBABILITY = re.compile(r"p|prob|probability|keep_prob|drop_prob|rate|drop_rate|dropout")
 
-
-def _corrections_everywhere(
-    fn: ast.FunctionDef, ctx: Context
-) -> Iterator[tuple[str, int, str, ast.AST]]:
-    """Divisions by one minus a decay rate (``1 - beta1``) written twice or more where Adam's
-    bias corrections divide by ``1 - beta1 ** t``, the counter's power added at every place at
-    once (both moments, and every parameter a course's loop updates)."""
-    nodes = [
-        n.right
-        for n in ast.walk(fn)
-        if isinstance(n, ast.BinOp)
-        and isinstance(n.op, ast.Div)
-        and uncounted(n.right)
-        and not frozen(n)
-    ]
-    if len(nodes) < 2:
-        return
-    lines = sorted({n.lineno for n in nodes})
-    said = f"the divisions by one minus a decay rate, `{ctx.quote(nodes[0])}` {_places(nodes)}, "
-    said += "lack the step counter as a power of the rate"
-    for counter in (n for n in ctx.names if n in COUNTERS):
-        edited = copy.deepcopy(fn)
-        for twin in ast.walk(edited):
-            if (
-                isinstance(twin, ast.BinOp)
-                and isinstance(twin.op, ast.Div)
-                and uncounted(twin.right)
-            ):
-                twin.right = counted(cast(ast.BinOp, twin.right), counter)
-        yield "power", lines[0], said, ast.fix_missing_locations(edited)
-
-
-def _logs_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:
-    """Logs of probabilities the function computed first (of a sigmoid and of one minus it, in
-    a binary cross-entropy), each written from the scores, at every place at once."""
-    said = "take logs of probabilities, which round to 0 (or to 1) for scores far apart: "
-    said += "log-probabilities belong computed from the scores themselves"
-    yield from _at_once(fn, ctx, stable_log, "the other logs", said)
-
-
-def _stores_everywhere(
-    fn: ast.FunctionDef, ctx: Context
-) -> Iterator[tuple[str, int, str, ast.AST]]:
-    """Values computed from the state and never stored back (Adam's `t`, `m` and `v` kept in
-    locals), each stored where it is computed, all at once."""
-    said = "are computed from the state and never stored back: every call starts from the old "
-    said += "values"
-    yield from _at_once(fn, ctx, stored_back, "the other values", said)
+# The one-place rules whose change is also made at every place it applies at once: the rule,
+# what the other places are called, and the words after "`first` and the others (lines ...)".
+_AT_ONCE = (
+    # Adam's bias corrections written `1 - beta1 ** 2` and `1 - beta2 ** 2`
+    (typed_power, "the other powers", "are typed in where the step counter belongs"),
+    # ... or dividing by `1 - beta1` and `1 - beta2`, for every parameter a course's loop updates
+    (
+        corrected_power,
+        "the other divisions",
+        "lack the step counter as the power of the rate they divide by",
+    ),
+    # a binary cross-entropy's logs of a sigmoid and of one minus it
+    (
+        stable_log,
+        "the other logs",
+        "take logs of probabilities, which round to 0 (or to 1) for scores far apart: "
+        "log-probabilities belong computed from the scores themselves",
+    ),
+    # Adam's `t`, `m` and `v` kept in locals
+    (
+        stored_back,
+        "the other values",
+        "are computed from the state and never stored back: every call starts from the old values",
+    ),
+)
 
 
 def _complements_everywhere(

@@ -200,8 +200,14 @@ def _power(node, ctx):
     counter belongs (``1 - beta2 ** 2`` for ``1 - beta2 ** t``)."""
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and is_number(node.right, 2):
         yield "power", f"`{ctx.quote(node)}` should not be squared", node.left
-    divided = isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)
-    if divided and uncounted(node.right):  # x / (1 - beta1) for x / (1 - beta1 ** t)
+    yield from corrected_power(node, ctx)
+    yield from typed_power(node, ctx)
+
+
+def corrected_power(node, ctx):
+    """A division by one minus a decay rate (``x / (1 - beta1)``) where Adam's bias correction
+    divides by ``1 - beta1 ** t``: the step counter as the power."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and uncounted(node.right):
         for counter in (n for n in ctx.names if n in COUNTERS):
             yield (
                 "power",
@@ -209,6 +215,10 @@ def _power(node, ctx):
                 f"`{ctx.quote(node.right.right)}`",
                 ast.BinOp(node.left, ast.Div(), counted(node.right, counter)),
             )
+
+
+def typed_power(node, ctx):
+    """A whole number typed in as a power where the step counter belongs (``beta2 ** 2``)."""
     if counted_power(node):
         for counter in (n for n in ctx.names if n in COUNTERS):
             yield (
