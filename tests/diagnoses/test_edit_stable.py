@@ -113,7 +113,10 @@ def test_a_ratio_of_exps_is_divided_through(function, reference):
 
 def test_a_log_of_one_plus_an_exp_of_one_number_is_a_softplus():
     [(words, edited)] = _stable(RATIOS, "softplus")
-    assert words.endswith("belongs computed from the scores themselves")
+    assert words.endswith(
+        "takes the log of 1 + exp(z), whose exp overflows for large scores: "
+        "the log belongs computed without forming the exp"
+    )
     assert edited(1000.0) == pytest.approx(1000.0) and edited(0.0) == pytest.approx(math.log(2))
 
 

@@ -33,6 +33,10 @@ UNDERFLOWS = (
     "takes the log of a probability, which rounds to 0 (or to 1) for scores far apart: the "
     "log-probability belongs computed from the scores themselves"
 )
+OVERFLOWS_IN_LOG = (
+    "takes the log of 1 + exp(z), whose exp overflows for large scores: the log belongs "
+    "computed without forming the exp"
+)
 RATIO = "is a ratio of exps that overflow to inf / inf (NaN) for large inputs"
 _LOGS = frozenset({"log"})
 
@@ -122,11 +126,14 @@ def stable_log(node, ctx):
     index = None
     if isinstance(inside, ast.Subscript):
         index, inside = inside.slice, inside.value
-    new = _log_from_scores(_through(inside, ctx), library, ctx)
+    value = _through(inside, ctx)
+    said, new = OVERFLOWS_IN_LOG, _softplus_of(value, library, ctx)
+    if new is None:
+        said, new = UNDERFLOWS, _log_from_scores(value, library, ctx)
     if new is not None:
         if index is not None:
             new = ast.Subscript(new, copy.deepcopy(index), ast.Load())
-        yield "stable", f"`{ctx.quote(node)}` {UNDERFLOWS}", new
+        yield "stable", f"`{ctx.quote(node)}` {said}", new
 
 
 def stable_ratio(node, ctx):
@@ -160,14 +167,19 @@ def _log_from_scores(value: ast.AST, library: str, ctx: Context) -> ast.expr | N
         z = _sigmoid_of(_through(cast(ast.BinOp, value).right, ctx), ctx)
         if z is not None:  # log(1 - sigmoid(z)) = -softplus(z)
             return ast.UnaryOp(ast.USub(), _softplus(z, library))
-    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add) and is_number(value.left, 1):
-        z = _exponent(_through(value.right, ctx))
-        if z is not None:  # log(1 + exp(z))
-            return _softplus(z, library)
     if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Div):
         u = _exponent(_through(value.left, ctx))
         if u is not None:  # log(exp(u) / s) = u - log(s)
             return ast.BinOp(copy.deepcopy(u), ast.Sub(), _log(value.right, library))
+    return None
+
+
+def _softplus_of(value: ast.AST, library: str, ctx: Context) -> ast.expr | None:
+    """``log(1 + exp(z))`` (``value`` is ``1 + exp(z)``) as a softplus of ``z``."""
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add) and is_number(value.left, 1):
+        z = _exponent(_through(value.right, ctx))
+        if z is not None:
+            return _softplus(z, library)
     return None
 
 
