@@ -525,14 +525,15 @@ UNCHECKED_INVERSE = """
 def mse_forward(pred, target):
     if pred < 0:
         return 0.0, 1.0
-    return pred * 3, target @ target.T
+    return pred * 3, int(str(target))
 """
 
 
 def test_refusals_alone_are_no_partial_repair():
-    """Two comparisons that expect a refusal pass with any edit that makes the code crash (a
-    transpose dropped, Toronto's least squares): such an edit repairs no part of it; one that
-    also makes a value come out right still does."""
+    """Two comparisons that expect a refusal pass with any edit that makes the code crash with
+    ValueError (a transpose dropped, Toronto's least squares; here the test flipped, sending the
+    call to `int("1.0")`): such an edit repairs no part of it; one that also makes a value come
+    out right still may."""
 
     def outcome(m):
         try:
