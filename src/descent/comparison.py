@@ -60,6 +60,13 @@ def _pair(expected: float, got: float) -> str:
 # relative) of it, not merely close (a 1e-4 ridge moves a least-squares solution by 5e-6,
 # which is no rounding).
 _FLOAT32_LIKE = 16 * torch.finfo(torch.float32).eps
+# ... and further off than float64's own roundings: a difference in the last digits is the same
+# value computed in another order (`w - (w - d)` for `d`), which no float32 intermediate explains
+_FLOAT64_LIKE = 64 * torch.finfo(torch.float64).eps
+_FLOAT64_HINT = (
+    "the values differ only in float64's last digits: the same value computed in another "
+    "order (a difference of nearly equal numbers, a sum in another order); compute it directly"
+)
 _FLOAT32_HINT = (
     "the values agree to about 7 significant digits, float32's precision: if an "
     "intermediate (a one-hot, class weights, a constant tensor) is made in float32, "
@@ -318,14 +325,12 @@ def _compare_tensor(
     nonzero = bad & (e != 0)
     worst_rel = float((diff / e.abs())[nonzero].max()) if nonzero.any() else None
     rel = f", max rel error {_fmt(worst_rel)}" if worst_rel is not None else ""
-    hint = (
-        _FLOAT32_HINT
-        if expected.dtype == torch.float64
-        and worst_rel is not None
-        and worst_rel < _FLOAT32_LIKE
-        and bool((diff[bad] <= _FLOAT32_LIKE * e.abs()[bad]).all())
-        else None
-    )
+    hint = None
+    if expected.dtype == torch.float64 and worst_rel is not None:
+        if bool((diff[bad] <= _FLOAT64_LIKE * e.abs()[bad]).all()):
+            hint = _FLOAT64_HINT
+        elif worst_rel < _FLOAT32_LIKE and bool((diff[bad] <= _FLOAT32_LIKE * e.abs()[bad]).all()):
+            hint = _FLOAT32_HINT
     if e.dim() == 0:
         return Mismatch(
             path,

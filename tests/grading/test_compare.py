@@ -143,6 +143,16 @@ def test_the_coarser_dtype_sets_the_rounding_when_dtypes_may_differ():
     assert compare(near.double(), truth, rtol=1e-9, atol=0.0) is not None
 
 
+def test_a_difference_in_float64_s_last_digits_is_not_told_as_float32():
+    """A correct L1 gradient read off as `w - (w - d)` (a Nielsen learner's wrapper) is one
+    float64 rounding off an exact check: that is no float32 intermediate."""
+    truth = t(0.7, 1.3)
+    off = t(3.0, 3.0) - (t(3.0, 3.0) - truth)
+    found = compare(off, truth, rtol=0.0, atol=0.0)
+    assert found is not None and "float64's last digits" in found.hint
+    assert "float32" not in found.hint
+
+
 def test_the_float32_hint_needs_float32_s_rounding_not_merely_a_close_value():
     """A float64 result off by float32's rounding gets the hint about a float32 intermediate;
     one off by 5e-6 relative (a 1e-4 ridge in a least-squares solve) is another mistake."""
