@@ -210,13 +210,14 @@ def accepting(expected: Any, **tolerance: Any) -> Callable[[Any], bool]:
     return lambda theirs: compare(theirs, expected, **tolerance) is None
 
 
-def made(recipe: Callable, impl: Any, crash: Record) -> Any:
-    """``recipe(impl)``; where the student's code raises, ``crash``, the comparison it could
-    not make, goes to the test's outcome with the exception (:func:`attach`, :func:`crashed`)."""
+def made(recipe: Callable, impl: Any, crash: Callable[[], Record]) -> Any:
+    """``recipe(impl)``; where the student's code raises, ``crash()``, the comparison it could
+    not make, goes to the test's outcome with the exception (:func:`attach`, :func:`crashed`):
+    made only then, so that a check that runs pays nothing for it."""
     try:
         return recipe(impl)
     except Exception as exc:
-        attach(exc, crash)
+        attach(exc, crash())
         raise
 
 

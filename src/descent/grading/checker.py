@@ -12,6 +12,7 @@ implementation under test is a proxy to an isolated worker.
 from __future__ import annotations
 
 import contextlib
+import functools
 import types
 from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass, replace
@@ -139,8 +140,9 @@ class Checker:
         log = getattr(self.impl, "modified_log", None)  # edits made in a worker, by object id
         start = len(log) if log is not None else 0
         accepts = accepting(expected, rtol=rtol, atol=atol, check_dtype=check_dtype)
-        crash = Record(recipe, None, expected, True, pristine.restore, accepts=accepts)
-        got = made(recipe, self.impl, crash)  # a crash: a repair may make the code run
+        # where the code crashes, that comparison (made then) is for a repair to make run
+        crash = functools.partial(Record, recipe, None, expected, True, pristine.restore)
+        got = made(recipe, self.impl, functools.partial(crash, accepts=accepts))
         edits = pristine.edited(watched, set(log[start:]) if log is not None else set())
         if edits:
             shapes = ", ".join(pristine.shapes(edits))
