@@ -140,9 +140,8 @@ class Checker:
         log = getattr(self.impl, "modified_log", None)  # edits made in a worker, by object id
         start = len(log) if log is not None else 0
         accepts = accepting(expected, rtol=rtol, atol=atol, check_dtype=check_dtype)
-        # where the code crashes, that comparison (made then) is for a repair to make run
         crash = functools.partial(Record, recipe, None, expected, True, pristine.restore)
-        got = made(recipe, self.impl, functools.partial(crash, accepts=accepts))
+        got = made(recipe, self.impl, functools.partial(crash, accepts=accepts))  # see made
         edits = pristine.edited(watched, set(log[start:]) if log is not None else set())
         if edits:
             shapes = ", ".join(pristine.shapes(edits))
