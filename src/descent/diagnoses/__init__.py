@@ -37,6 +37,8 @@
 * :mod:`.scenario`           a number moved as the others do not try; results too small to name.
 * :mod:`.check`              named by the kind of the failed check alone.
 * :mod:`.exception`          an exception raised, type names returned, the accuracy of a solve.
+* :mod:`.exception_arrays`   the mistakes of array code an exception names: one number, one library,
+                             one layout.
 * :mod:`.stat`               random draws graded by a statistic: spread, reuse, distribution.
 * :mod:`.rounding`           a reader: counts that are quotients rounded the other way.
 * :mod:`.training`           what a training run reports about itself (its history, its numbers).

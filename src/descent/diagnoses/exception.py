@@ -30,6 +30,10 @@ turns a known exception into a failure passes ``generic=lambda: raised(error)``)
   the code names itself (``device="cuda"``, ``.cuda()``, ``.cpu()``) instead of the inputs' own
   (kind ``dtype``, which covers devices).
 
+- the mistakes of array code that :func:`.exception_arrays.arrays` reads (an ``if`` on a whole
+  array, ``math.exp`` of an array, a name of torch's on a NumPy array, a value that is None, a
+  reduction that dropped its axis, a size written into a reshape).
+
 Any other exception names nothing: the message already says what went wrong.
 
 :func:`typed` reads a check that compares the names of the types of a result's items
@@ -56,6 +60,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .base import Diagnosis
+from .exception_arrays import arrays
 
 # "unsupported operand type(s) for +: 'float' and 'Value'" (also for ** or pow(): the same)
 _OPERAND = re.compile(r"unsupported operand type\(s\) for ([^:]+): '(\w+)' and '(\w+)'")
@@ -92,13 +97,13 @@ def raised(exc: BaseException, where: Sequence[str] = ()) -> Diagnosis | None:
     if device is not None:
         return device
     if isinstance(exc, AttributeError):
-        return _number_operand(text, where)
+        return _number_operand(text, where) or arrays(exc)
     if isinstance(exc, TypeError):
-        return _reflected(text)
+        return _reflected(text) or arrays(exc)
     if isinstance(exc, RuntimeError):
         closure = bool(where) and where[-1].endswith(" in <lambda>")
-        return (None if closure else _transposed(text)) or _two_dtypes(text)
-    return None
+        return (None if closure else _transposed(text)) or _two_dtypes(text) or arrays(exc)
+    return arrays(exc)
 
 
 # torch's wordings of one operation given tensors of two dtypes
@@ -107,6 +112,7 @@ _DTYPES = re.compile(
     r"|expected scalar type (\w+) but found (\w+)"
     r"|expected both inputs to have same dtype, but found (\w+) and (\w+)"
     r"|expected (?:mat1|m1) and (?:mat2|m2) to have the same dtype, but got: (\w+) != (\w+)"
+    r"|\b(Double|Float|Half|BFloat16|Long|Int) did not match (Double|Float|Half|BFloat16|Long|Int)"
 )
 
 

@@ -240,6 +240,15 @@ MODULES: tuple[Module, ...] = (
         stage="by the exception; readers",
     ),
     Module(
+        "exception_arrays",
+        "the exception raised",
+        "the mistakes of array code an exception names: one number, one library, one layout.",
+        "an `if` on a whole array, a function of `math` given an array, a name of torch's on a "
+        "NumPy array (or the reverse), a value that is None, a reduction that dropped its axis, "
+        "a size written into a reshape",
+        stage="by the exception (asked by `exception.raised`)",
+    ),
+    Module(
         "stat",
         "an estimate; random draws",
         "random draws graded by a statistic: spread, reuse, distribution.",
