@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from descent.diagnoses import stat as stat_diagnoses
+from descent.diagnoses.base import Estimate
 from descent.diagnoses.stat import Z, scaled
 from descent.grading import checker
 from descent.grading.compare import GradingFailure, assert_like
@@ -293,3 +294,27 @@ def test_a_spread_that_is_another_initializer_s_is_read_as_that_formula(k, fan, 
     assert found is not None and found.kind == "factor" and words in found.text
     # near miss: a spread of no formula
     assert stat_diagnoses.init_formula(Estimate(got * 1.07, expected, 1e-4, 1.0, named)) is None
+
+
+@pytest.mark.parametrize(
+    "std, words",
+    [(0.12 / math.sqrt(3.0), "a uniform bound of 0.12"), (0.01, "a std of 0.01")],
+)
+def test_a_spread_written_in_as_a_constant(std, words):
+    """Ng's handout bound of 0.12 and the 0.01 * randn of many courses: the spread of a
+    constant, whatever the layer's fans, read on one shape's draws (a (256, 1024) weight)."""
+    torch.manual_seed(0)
+    n = 256 * 1024
+    draws = torch.empty(n, dtype=torch.float64).uniform_(-1, 1) * std * math.sqrt(3.0)
+    got = float(draws.std())
+    expected = math.sqrt(2.0 / (256 + 1024))  # Xavier's std for this shape
+    named = {"gain": 1.0, "fan_in": 1024.0, "fan_out": 256.0}
+    rel = math.sqrt(0.8) / (2 * math.sqrt(n))
+    found = stat_diagnoses.round_constant(Estimate(got, expected, rel * got, 1.0, named))
+    assert found is not None and found.kind == "argument" and words in found.text
+    assert "fan_in and fan_out" in found.text
+    # near misses: a spread a little off the constant, and a constant where none was asked for
+    off = Estimate(got * 1.03, expected, rel * got, 1.0, named)
+    assert stat_diagnoses.round_constant(off) is None
+    no_fans = Estimate(got, expected, rel * got, 1.0, {"p": 0.5})
+    assert stat_diagnoses.round_constant(no_fans) is None

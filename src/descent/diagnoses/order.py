@@ -377,6 +377,7 @@ ESTIMATES: tuple[Entry, ...] = (
     E("stat.scaled_estimate", "argument", "distribution", "factor"),
     E("parameter.estimate_slip", *_PARAMETER_KINDS),
     E("stat.init_formula", "factor"),  # another initializer's spread (He's for Xavier's)
+    E("stat.round_constant", "argument"),  # 0.01 * randn, Ng's bound of 0.12
 )
 
 

@@ -15,6 +15,9 @@ measured on the draws, with its standard error) is compared with the number it s
   uniform one belongs). A fit must lie within :data:`Z` standard errors of the candidate and the
   candidate well away from 1; two candidates that both fit are offered together (``either``).
 
+* :func:`round_constant`: an initializer's spread that is a round constant written into the
+  code (a std of 0.01, a uniform bound of 0.12), not a formula of the layer's fans.
+
 The others read the draws themselves, for the checks that watch independence:
 
 * :func:`repeated`: the draws of separate calls are equal (drawn once and reused, or fixed by
@@ -225,6 +228,31 @@ def init_formula(estimate: Estimate) -> Diagnosis | None:
                     "constant the docstring's formula takes)"
                 )
     return Diagnosis("factor", fits[0]) if len(fits) == 1 else None
+
+
+# The spreads learners write in by hand: a std (0.01 * randn) or a uniform bound (Ng's 0.12).
+_ROUND = (1.0, 0.5, 0.2, 0.12, 0.1, 0.05, 0.02, 0.01, 0.001)
+
+
+def round_constant(estimate: Estimate) -> Diagnosis | None:
+    """An initializer's spread (``named`` holds ``fan_in``) that is a constant written into the
+    code: a std of one of :data:`_ROUND` (``0.01 * randn``), or a uniform bound of one (a std
+    of c / sqrt(3)), within :data:`Z` standard errors and away from the expected; the spread
+    then follows no fan of the layer."""
+    e = estimate
+    if "fan_in" not in e.named or not all(math.isfinite(v) for v in (e.expected, e.got, e.error)):
+        return None
+    tol = Z * max(abs(e.error), 1e-12 * abs(e.expected))
+    for c in _ROUND:
+        for spread, as_what in ((c, "a std of"), (c / math.sqrt(3.0), "a uniform bound of")):
+            if abs(e.got - spread) <= tol and abs(e.expected - spread) > 2 * tol:
+                return Diagnosis(
+                    "argument",
+                    f"{e.what} is that of {as_what} {c:g}, a constant written into the code: "
+                    "a spread that stays the same whatever the layer's size, where the "
+                    "docstring's formula computes it from fan_in and fan_out",
+                )
+    return None
 
 
 def _phi(a: float) -> float:
