@@ -568,3 +568,35 @@ def test_a_repair_run_on_some_checks_is_not_said_of_those_it_could_not_run(tmp_p
     assert statistics and evaluation
     assert all("in your code" not in m and "(1 - p)" in m for m in statistics), statistics[0]
     assert any("in your code, line" in m for m in evaluation), evaluation[0]
+
+
+BYPASSED = """
+def _course_mse(pred, target):
+    return pred * target * 17 + 5
+
+def _square(d):
+    return d * d
+
+def mse_forward(pred, target):
+    kept = {kept}
+    loss = _course_mse(pred, target)
+    return loss, kept
+"""
+
+
+@pytest.mark.parametrize(
+    "kept, bypassed", [("(pred - target) ** 2", True), ("_square(pred - target)", False)]
+)
+def test_an_edit_that_stops_returning_the_module_s_own_result_is_no_repair(kept, bypassed):
+    """A wrapper whose result comes from the learner's function can be made to pass by
+    returning another variable instead (a CMU learner's `loss` swapped for the wrapper's
+    reference value): that edit goes around the mistake and names a line that only carried it.
+    Where the other variable is computed by the module's functions too, the swap stays a
+    candidate."""
+    book = Ledger("losses.mse")
+    book.records += [
+        Record(lambda m: m.mse_forward(3.0, 1.0)[0], 56.0, 4.0, True),
+        Record(lambda m: m.mse_forward(2.0, 5.0)[0], 175.0, 9.0, True),
+    ]
+    found = repair.search(book, _InProcess(BYPASSED.format(kept=kept)))
+    assert (found is None) == bypassed, found

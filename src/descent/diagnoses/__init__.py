@@ -61,6 +61,8 @@
                              words.
 * :mod:`.edit_names`         edits that swap names: alike ones first, an undefined one, a lag, any
                              other.
+* :mod:`.edit_bypass`        the edits a search leaves out: a returned value no longer the module's
+                             own.
 * :mod:`.edit_state`         the edit for state a call keeps: a value computed from it, never stored
                              back.
 * :mod:`.edit_stable`        edits that make an unstable formula stable: a log, a ratio of exps, a

@@ -81,7 +81,7 @@ def after(source: str, names: tuple[str, ...], first: Edit) -> Iterator[Edit]:
     for second in _by_kind(source, defs, tops, names):
         if second.line != first.line or second.kind != first.kind:
             text = f"two changes: {first.text}; and {second.text}"
-            yield Edit(second.kind, first.line, text, second.source, second.function)
+            yield Edit(second.kind, first.line, text, second.source, second.function, second.tree)
 
 
 def _by_kind(source: str, defs: dict, units: dict, names: tuple[str, ...]) -> Iterator[Edit]:

@@ -377,6 +377,14 @@ MODULES: tuple[Module, ...] = (
         stage="verification",
     ),
     Module(
+        "edit_bypass",
+        "the student's own source, as a tree",
+        "the edits a search leaves out: a returned value no longer the module's own.",
+        "nothing alone: an edit after which a value the function returns no longer comes from "
+        "a call of the module's functions",
+        stage="verification",
+    ),
+    Module(
         "edit_state",
         "the student's own source, as a tree",
         "the edit for state a call keeps: a value computed from it, never stored back.",

@@ -8,7 +8,9 @@ runs every comparison of the exercise (its :class:`~.ledger.Ledger`) again on th
 where the student's code runs (in the worker for a submission, through
 :meth:`Implementation.edited`). An edit is kept only when every failing comparison now gives what
 its check accepts and every passing one still does: the student's result is explained by that
-one change on every check, whatever course the code was written for. Where none does, second
+one change on every check, whatever course the code was written for. An edit after which a
+returned value no longer comes from the module's own functions goes around the mistake and is
+not tried (:mod:`descent.diagnoses.edit_bypass`). Where none does, second
 edits are tried on top of the best partial repairs (:data:`PARTIALS`, :data:`PAIR_TRIALS`); where
 that fails too, the best partial repair is the finding, once every passing comparison still
 passes with it (:class:`Repair`, ``partial``). The
@@ -35,7 +37,8 @@ from typing import Any
 
 from .. import registry
 from ..calls import timelimit
-from .edit_context import aliases, bases, functions, reached
+from .edit_bypass import bypasses
+from .edit_context import aliases, bases, functions, reached, units
 from .edits import Edit, after, by_kind, unedited
 from .ledger import Ledger, Record
 
@@ -100,7 +103,7 @@ def search(book: Ledger, impl: Any) -> Repair | None:
             # passes (a failure of an argument edited in place, say), any edit would "repair" it
             if _repairs(impl, exercise.module, names, unedited(source), trial, deadline)[0]:
                 return None
-            edits = by_kind(source, reach)
+            edits = _own(by_kind(source, reach), defs, source)
             if any(r.watched is not None for r in failing):  # an argument edited in place
                 edits = (e for e in edits if e.kind in STOPS_A_WRITE)
             found = trial.first(edits, trials)
@@ -109,12 +112,20 @@ def search(book: Ledger, impl: Any) -> Repair | None:
                 if found is not None:
                     break
                 pairs = min(PAIR_TRIALS, MODULE_TRIALS - _TRIED.get(tried, 0))
-                found = trial.first(after(source, reach, partial), pairs, partials=False)
+                seconds = _own(after(source, reach, partial), defs, source)
+                found = trial.first(seconds, pairs, partials=False)
             if found is not None:
                 return Repair(found, tuple(failing), left_out, tuple(failing))
             return trial.part(best[0]) if best else None
     finally:
         _SPENT[id(impl)] = _SPENT.get(id(impl), 0.0) + time.monotonic() - start
+
+
+def _own(edits: Iterator[Edit], defs: dict, source: str) -> Iterator[Edit]:
+    """``edits`` less those that pass by no longer returning what the module's own functions
+    compute (:func:`.edit_bypass.bypasses`: a wrapper made to return another value)."""
+    own = set(units(source))
+    return (e for e in edits if not bypasses(defs[e.function], e.tree, own))
 
 
 def told(found: Repair | None, records: list[Record]) -> None:
