@@ -31,6 +31,22 @@ def test_one_branch_of_a_piecewise_formula():
     assert found.kind == "branch" and "wrong exactly where `x` < 0" in found.text
 
 
+def test_a_branch_is_not_read_off_a_result_too_small_to_show_one():
+    """A 2 x 2 softmax normalized along the wrong axis was told "wrong exactly where `x` < 0"
+    (a held-out UIUC learner's, whose code has no branch): four entries split two and two by
+    chance match a sign pattern one time in sixteen. Eight entries are needed."""
+    x = torch.tensor([[0.5, -1.0], [-0.25, 2.0]], dtype=torch.float64)
+    expected = x.softmax(dim=0)
+    got = torch.where(x < 0, expected + 0.3, expected)  # wrong exactly where x < 0
+    inputs = Inputs(tensors=(("x", x),))
+    assert placement.wrong_branch(expected, got, inputs) is None
+    x8 = torch.tensor([[0.5, -1.0, 0.7, -0.2], [-0.25, 2.0, -0.6, 1.1]], dtype=torch.float64)
+    expected8 = x8.clamp_min(0) + 1.0
+    got8 = torch.where(x8 < 0, expected8 + 0.3, expected8)
+    found = placement.wrong_branch(expected8, got8, Inputs(tensors=(("x", x8),)))
+    assert found is not None and "wrong exactly where `x` < 0" in found.text
+
+
 def test_only_the_last_entry_along_a_dimension():
     got = E.clone()
     got[:, -1] += 1.0

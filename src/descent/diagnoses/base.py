@@ -185,6 +185,21 @@ def wrong_entries(e: torch.Tensor, g: torch.Tensor) -> torch.Tensor | None:
     return wrong if bool((right | wrong).all()) else None
 
 
+#: Entries a mask of wrong entries needs before its match with a condition on an input is
+#: read as a pattern: a random split of n entries matches one given condition with chance
+#: 2^-n, about 1 in 16 for a 2 x 2 result (a softmax normalized along the wrong axis was read
+#: as "wrong exactly where `x` < 0"), 1 in 256 for 8.
+PATTERN_ENTRIES = 8
+
+
+def patterned(wrong: torch.Tensor | None) -> bool:
+    """Whether the mask ``wrong`` (of :func:`wrong_entries`) can show a pattern: two wrong
+    entries and two right ones at least, :data:`PATTERN_ENTRIES` in all."""
+    if wrong is None or wrong.numel() < PATTERN_ENTRIES:
+        return False
+    return min(int(wrong.sum()), int((~wrong).sum())) >= 2
+
+
 def whole(x: Any) -> bool:
     """Every value of ``x`` (a tensor or a number) is a whole number."""
     t = torch.as_tensor(x).detach()

@@ -16,7 +16,7 @@ import itertools
 
 import torch
 
-from .base import Diagnosis, wrong_entries
+from .base import Diagnosis, patterned, wrong_entries
 
 _LANDMARKS = (-1.0, 0.0, 1.0)
 
@@ -26,7 +26,7 @@ def gated_on_wrong_region(e: torch.Tensor, g: torch.Tensor, inputs) -> Diagnosis
     ``a < x < b`` (or ``a <= x <= b``) for two landmarks ``a < b``, at least two on each side,
     and there the result is 0 (a gate closed) while the expected is not."""
     wrong = wrong_entries(e, g)
-    if wrong is None or min(int(wrong.sum()), int((~wrong).sum())) < 2:
+    if not patterned(wrong):
         return None
     landmarks = sorted(set(_LANDMARKS) | {abs(v) for _, v in inputs.numbers if 0 < abs(v) < 1e3})
     for name, x in inputs.tensors:

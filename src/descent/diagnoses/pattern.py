@@ -37,7 +37,7 @@ from typing import Any
 
 import torch
 
-from .base import _ATOL, _RTOL, Diagnosis, same, wrong_entries
+from .base import _ATOL, _RTOL, Diagnosis, patterned, same, wrong_entries
 from .values import _as_pair, inputs_of
 
 
@@ -108,7 +108,7 @@ def bound_side(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | Non
     ``x`` of the result's shape is below ``-a`` or above ``a``, for a positive number ``a`` of
     the call: the formula is wrong beyond that one bound."""
     wrong = wrong_entries(e, g)
-    if wrong is None or min(int(wrong.sum()), int((~wrong).sum())) < 2:
+    if not patterned(wrong):
         return None
     fits = set()
     for name, x in inputs.tensors:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from .base import Diagnosis, permutations, same, whole, wrong_entries
+from .base import Diagnosis, patterned, permutations, same, whole, wrong_entries
 from .values import Inputs
 
 
@@ -46,7 +46,7 @@ def wrong_branch(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis 
     expected result) is negative, positive, or exactly zero: one branch of a piecewise formula
     is wrong."""
     wrong = wrong_entries(e, g)
-    if wrong is None or min(int(wrong.sum()), int((~wrong).sum())) < 2:
+    if not patterned(wrong):
         return None  # one entry on a side is no evidence of a pattern
     candidates = [
         (f"`{n}`", x) for n, x in inputs.tensors if x.shape == e.shape and x.is_floating_point()
