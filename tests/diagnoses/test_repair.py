@@ -600,3 +600,25 @@ def test_an_edit_that_stops_returning_the_module_s_own_result_is_no_repair(kept,
     ]
     found = repair.search(book, _InProcess(BYPASSED.format(kept=kept)))
     assert (found is None) == bypassed, found
+
+
+VALUE_LOG = (
+    "        return Value(math.log(self.data), ((self, 1.0 / self.data),))\n",
+    "        return Value(math.log(self.data), ((self, 1.0 * self.data),))\n",
+)
+
+
+def test_an_exercise_whose_contract_is_a_class_is_repaired_in_its_methods(tmp_path):
+    """`autograd.value`'s contract is a class: the search edits its methods and the worker runs
+    the class the edited text defines (held-out micrograd learners got no line before)."""
+    folder = tmp_path / "subs" / "value_log"
+    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("test_*", "__pycache__"))
+    path = folder / "autograd.py"
+    text = path.read_text()
+    assert VALUE_LOG[0] in text
+    path.write_text(text.replace(*VALUE_LOG, 1))
+    run = grade(tmp_path / "run", ["graders/test_autograd.py", "-k", "value"], [str(folder)])
+    messages = _messages(run, "value_log", "autograd.value")
+    assert messages, "the wrong log derivative lost no points"
+    said = r"line \d+ \(in `Value\.log`\): the operation `\*` in `1\.0 \* self\.data`"
+    assert any(re.search(said, m) for m in messages), messages

@@ -190,6 +190,20 @@ def test_edit_puts_the_trial_in_place_of_a_function_and_takes_it_out(worker):
     _, placed = ask(worker, {**edit, "source": None})
     _, out = ask(worker, {"op": "call", "target": MSE}, [torch.ones(2), torch.zeros(2)])
     assert placed is True and out[0].item() == 1.0
-    for text in ("x = 1\n", "def mse_forward(:\n", "mse_forward = 3\n"):
+    for text in ("x = 1\n", "def mse_forward(:\n", "mse_forward = 3\n", "mse_forward = int\n"):
         _, placed = ask(worker, {**edit, "source": text})
         assert placed is False, text
+
+
+def test_edit_of_a_class_puts_the_class_the_text_defines_in_place(worker):
+    """An exercise whose contract is a class (`autograd.value`) is edited in its methods: the
+    text defines the class again, and calls from the grader construct that class."""
+    ask(worker, {"op": "load", "module": "autograd"})
+    edit = {"op": "edit", "m": "autograd", "a": ["Value"]}
+    source = "class Value:\n    def __init__(self, data):\n        self.data = 2.0 * data\n"
+    _, placed = ask(worker, {**edit, "source": source})
+    assert placed is True
+    value = {"m": "autograd", "a": "Value"}
+    assert worker[0].resolve(value)[0](3.0).data == 6.0
+    _, placed = ask(worker, {**edit, "source": None})
+    assert placed is True and worker[0].resolve(value)[0](3.0).data == 3.0

@@ -491,10 +491,11 @@ def function_sources(functions: Mapping[tuple[str, str], Callable]) -> dict[str,
 
 
 def defined(module: Any, names: Sequence[str], source: str) -> dict[str, Callable] | None:
-    """The functions ``names`` as ``source`` defines them when run in a copy of ``module``'s
-    namespace (so that they call each other's new definitions and reach the module's other
-    names); ``None`` when one is not a function. Runs the student's ``def`` statements: their
-    decorators and defaults, nothing else."""
+    """The functions (or classes) ``names`` as ``source`` defines them when run in a copy of
+    ``module``'s namespace (so that they call each other's new definitions and reach the
+    module's other names); ``None`` when one is neither a function nor a class the text defines.
+    Runs the student's ``def`` and ``class`` statements: their decorators, defaults and class
+    bodies, nothing else."""
     namespace = dict(vars(module))
     exec(compile(source, getattr(module, "__file__", None) or "<edit>", "exec"), namespace)  # noqa: S102
     found = {n: namespace.get(n) for n in names}
@@ -505,11 +506,18 @@ def defined(module: Any, names: Sequence[str], source: str) -> dict[str, Callabl
     for k, v in own.items():
         if namespace.get(k) is v and id(v) in renewed and callable(v):
             namespace[k] = renewed[id(v)]
-    if not all(
-        isinstance(fn, types.FunctionType) and fn is not own.get(n) for n, fn in found.items()
-    ):
-        return None  # not every one is a function the text defines
+    if not all(_new_definition(fn, n, own) for n, fn in found.items()):
+        return None  # not every one is a function or class the text defines
     return found  # type: ignore[return-value]
+
+
+def _new_definition(value: Any, name: str, own: dict[str, Any]) -> bool:
+    """``value`` is a function, or a class of that name (not ``int`` bound to it), that the
+    edited text defines anew under ``name``."""
+    made = isinstance(value, types.FunctionType) or (
+        isinstance(value, type) and value.__qualname__ == name
+    )
+    return made and value is not own.get(name)
 
 
 class PatchedImplementation(Implementation):

@@ -30,6 +30,7 @@ remembered as hung). A correct submission has no failures and never reaches it.
 
 from __future__ import annotations
 
+import ast
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -84,10 +85,14 @@ def search(book: Ledger, impl: Any) -> Repair | None:
     source = impl.source(exercise.module)
     if not source:
         return None
-    defs = functions(source)
-    names = tuple(f for f in exercise.functions if f in defs)
+    defs, tops = functions(source), units(source)
+    # an exercise whose contract is a class (a scalar autograd's `Value`) is edited in its
+    # methods and run as the class the edited text defines
+    classes = [f for f in exercise.functions if isinstance(tops.get(f), ast.ClassDef)]
+    names = tuple(f for f in exercise.functions if f in defs or f in classes)
     if not names:
         return None
+    roots = tuple(d for f in names for d in ([f] if f in defs else _methods(defs, f)))
     passing = [r for r in book.records if not r.failed and _weighable(r)]
     tried = (id(impl), exercise.module)
     trials = min(TRIALS, MODULE_TRIALS - _TRIED.get(tried, 0))
@@ -95,7 +100,7 @@ def search(book: Ledger, impl: Any) -> Repair | None:
         return None  # the module's searches have tried all they may
     start = time.monotonic()
     deadline = start + min(SECONDS, TOTAL_SECONDS - _SPENT.get(id(impl), 0.0))
-    reach = tuple(reached(defs, names, aliases(source), bases(source)))
+    reach = tuple(reached(defs, roots, aliases(source), bases(source)))
     trial = _Trial(impl, exercise.module, names, failing, passing, deadline, tried)
     try:
         with timelimit.exploring():
@@ -119,6 +124,12 @@ def search(book: Ledger, impl: Any) -> Repair | None:
             return trial.part(best[0]) if best else None
     finally:
         _SPENT[id(impl)] = _SPENT.get(id(impl), 0.0) + time.monotonic() - start
+
+
+def _methods(defs: dict, cls: str) -> list[str]:
+    """The methods of the class ``cls`` as :func:`.edit_context.functions` names them, in the
+    order the class defines them."""
+    return [d for d in defs if d.partition(".")[0] == cls and "." in d]
 
 
 def _own(edits: Iterator[Edit], defs: dict, source: str) -> Iterator[Edit]:

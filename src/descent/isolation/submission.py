@@ -86,9 +86,9 @@ class Submission:
             names[attr] = (
                 "class" if isinstance(value, type) else "function" if callable(value) else "data"
             )
-        for m, fn in self._overrides():
+        for (m, fn), value in self._overrides().items():
             if m == name:
-                names[fn] = "function"
+                names[fn] = "class" if isinstance(value, type) else "function"
         return {"attrs": names}
 
     def refuse(self, out_of_time: list[list[str]]) -> None:
