@@ -52,6 +52,41 @@ def test_a_reduction_over_everything_is_made_one_axis_kept_and_everywhere_it_is_
     assert all("np.max(scores, axis" not in t for t, _ in both)  # the place, not the fix
 
 
+DROPPED_AXIS = """
+import numpy as np
+import torch
+
+
+def softmax(x):
+    e_x = torch.exp(x)
+    return e_x / torch.sum(e_x, dim=1)
+
+
+def normalize(x):
+    return x / np.sum(x, 1) + x.mean(axis=0, keepdims=True) + x.sum(1) + np.argmax(x, 1)
+"""
+
+
+@pytest.mark.parametrize(
+    "function, edited",
+    [
+        ("softmax", "torch.sum(e_x, dim=1, keepdims=True)"),
+        ("normalize", "np.sum(x, 1, keepdims=True)"),
+        ("normalize", "x.sum(1, keepdims=True)"),
+    ],
+)
+def test_a_reduction_over_an_axis_that_drops_it_is_made_to_keep_it(function, edited):
+    """Row sums of shape (N,) divided into an (N, C) array (a held-out Udacity softmax): they
+    line up with the last axis, a crash where N != C and wrong values where N == C. The edit
+    keeps the axis; a reduction that already says (`keepdims=True`) or an index (argmax) gets
+    no such edit."""
+    found = [(t, f) for t, f in _texts(DROPPED_AXIS, function, "axis") if "drops the axis" in t]
+    assert any(edited in f for _, f in found), found
+    assert not any("keepdims=True, keepdims=True" in f for _, f in found)
+    assert not any("np.argmax(x, 1, keepdims=True)" in f for _, f in found)
+    assert all("keepdims=True" not in t for t, _ in found)  # the place, not the fix
+
+
 SIZES = """
 import numpy as np
 

@@ -287,6 +287,13 @@ def _axis(node, ctx):
                 f"`{ctx.quote(node)}` {which} the reduced axis where the shapes need otherwise",
                 with_keyword(node, i, flipped),
             )
+    if _dropped_axis(node):
+        yield (
+            "axis",
+            f"`{ctx.quote(node)}` drops the axis it reduces, so its result lines up with "
+            "another axis of the array it came from",
+            with_keywords(node, keepdims=True),
+        )
     if callee(node) in _REDUCTIONS and not node.keywords and isinstance(node.func, ast.Attribute):
         whole = f"`{ctx.quote(node)}` reduces over every axis where it should reduce one"
         if not node.args:  # a reduction over everything where one axis belongs
@@ -295,6 +302,17 @@ def _axis(node, ctx):
         if over_everything(node):  # `x.max()` or `np.max(x)`, and the axis kept to broadcast
             for kept in one_axis(node, ctx.function):
                 yield "axis", whole + " and keep it, to broadcast against its input", kept
+
+
+def _dropped_axis(node: ast.Call) -> bool:
+    """A reduction over a given axis (``dim=1``, ``axis=-1``, ``x.sum(1)``, ``np.sum(x, 1)``)
+    that says nothing of keeping it."""
+    if callee(node) not in _REDUCTIONS or callee(node) in {"argmax", "argmin"}:
+        return False
+    if any(k.arg in _KEEP_KEYWORDS for k in node.keywords):
+        return False
+    positional = len(node.args) >= (1 if method_call(node) else 2)
+    return positional or any(k.arg in AXIS_KEYWORDS for k in node.keywords)
 
 
 def over_everything(node: ast.Call) -> bool:
