@@ -37,6 +37,13 @@ def test_a_returned_value_that_stops_coming_from_the_module_s_functions(before, 
     assert bypasses(fn(before), fn(after), OWN) is expected
 
 
+def test_a_value_of_another_of_the_module_s_functions_is_no_stand_in():
+    """The course's function kept under a second name is the module's too: returning its value
+    where the learner's was returned still goes around the learner's."""
+    assert bypasses(fn("loss"), fn("reference"), OWN | {"base"})
+    assert not bypasses(fn("loss"), fn("loss + reference"), OWN | {"base"})
+
+
 def test_an_edit_without_its_tree_is_kept():
     assert bypasses(fn("loss"), None, OWN) is False
 

@@ -8,10 +8,12 @@ before this gradient. Graded through the worker (one run) and in-process (one ru
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import KIT, grade, grade_in_process
 
@@ -574,9 +576,6 @@ BYPASSED = """
 def _course_mse(pred, target):
     return pred * target * 17 + 5
 
-def _square(d):
-    return d * d
-
 def mse_forward(pred, target):
     kept = {kept}
     loss = _course_mse(pred, target)
@@ -585,14 +584,18 @@ def mse_forward(pred, target):
 
 
 @pytest.mark.parametrize(
-    "kept, bypassed", [("(pred - target) ** 2", True), ("_square(pred - target)", False)]
+    "kept, bypassed",
+    [
+        ("(pred - target) ** 2", True),
+        ("_course_mse(pred, target) * 0 + (pred - target) ** 2", False),
+    ],
 )
 def test_an_edit_that_stops_returning_the_module_s_own_result_is_no_repair(kept, bypassed):
     """A wrapper whose result comes from the learner's function can be made to pass by
     returning another variable instead (a CMU learner's `loss` swapped for the wrapper's
     reference value): that edit goes around the mistake and names a line that only carried it.
-    Where the other variable is computed by the module's functions too, the swap stays a
-    candidate."""
+    Where the other variable is computed through the same functions of the module, the swap
+    stays a candidate."""
     book = Ledger("losses.mse")
     book.records += [
         Record(lambda m: m.mse_forward(3.0, 1.0)[0], 56.0, 4.0, True),
@@ -622,3 +625,34 @@ def test_an_exercise_whose_contract_is_a_class_is_repaired_in_its_methods(tmp_pa
     assert messages, "the wrong log derivative lost no points"
     said = r"line \d+ \(in `Value\.log`\): the operation `\*` in `1\.0 \* self\.data`"
     assert any(re.search(said, m) for m in messages), messages
+
+
+LOG_OF_OWN_SIGMOID = """
+def sigmoid(z):
+    import numpy as np
+    return 1 / (1 + np.exp(-z))
+
+def mse_forward(pred, target):
+    import numpy as np
+    p = sigmoid(pred)
+    return -(target * np.log(p) + (1 - target) * np.log(1 - p)), p
+"""
+
+
+def test_a_stable_form_that_drops_the_student_s_own_call_is_still_a_repair():
+    """The log of the student's own sigmoid written from the scores no longer calls that
+    sigmoid: a stable form, not a way around the code (a CMU learner's likelihood lost its line
+    when every such edit was read as one)."""
+
+    def loss(m, z, t):
+        return float(m.mse_forward(np.float64(z), t)[0])
+
+    book = Ledger("losses.mse")
+    book.records += [
+        Record(lambda m: loss(m, 50.0, 0.0), math.inf, 50.0, True),
+        Record(lambda m: loss(m, -800.0, 1.0), math.inf, 800.0, True),
+        Record(lambda m: loss(m, 0.5, 1.0), 0.474077, math.log1p(math.exp(-0.5)), False),
+    ]
+    found = repair.search(book, _InProcess(LOG_OF_OWN_SIGMOID))
+    assert found is not None and not found.partial, found
+    assert "take logs of probabilities" in found.edit.text, found.edit.text

@@ -6,7 +6,9 @@ A function that returns what the module's other functions compute (a wrapper, a 
 returning their result: a name swapped for another variable that holds a value computed
 elsewhere. Every check then passes, and the words would blame a line that only carried the
 mistake made further in. :func:`bypasses` tells such an edit: a value the function returns
-depends on a call of one of the module's own functions before the edit and not after it.
+is computed through a call of one of the module's own functions before the edit and not after
+it (a wrapper's other value may come from another of the module's functions: the learner's
+code kept under a second name beside the course's).
 Dependence is read from the names a function assigns (any assignment to a plain name, in any
 order), so that ``loss = sum(per)`` depends on ``per = [own(z) for z in zs]``.
 """
@@ -20,39 +22,43 @@ from collections.abc import Collection
 def bypasses(original: ast.AST, edited: ast.AST | None, own: Collection[str]) -> bool:
     """Whether some returned value of ``edited`` (a copy of the function ``original`` with one
     edit) no longer comes through a call of a function named in ``own`` (the module's
-    functions) where ``original``'s did: each ``return`` is read in order and, for a tuple,
-    item by item (``return loss, kept`` swapped to ``return kept, loss`` stops returning the
-    learner's ``loss`` first). ``False`` when ``edited`` is ``None`` (an edit without its tree)."""
+    functions) that ``original``'s came through: each ``return`` is read in order and, for a
+    tuple, item by item (``return loss, kept`` swapped to ``return kept, loss`` stops returning
+    what the learner's function computed first). ``False`` when ``edited`` is ``None`` (an
+    edit without its tree)."""
     if edited is None:
         return False
     after = _returned(edited, own)
-    return any(was and not after.get(slot, True) for slot, was in _returned(original, own).items())
+    return any(not was <= after.get(slot, was) for slot, was in _returned(original, own).items())
 
 
-def _returned(fn: ast.AST, own: Collection[str]) -> dict[tuple[int, int], bool]:
+def _returned(fn: ast.AST, own: Collection[str]) -> dict[tuple[int, int], frozenset[str]]:
     """For each returned value of ``fn`` (the ``return``'s place in walk order, the item of a
-    tuple), whether it is computed through a call of ``own``."""
-    tainted = _tainted(fn, own)
+    tuple), the functions of ``own`` it is computed through."""
+    deps = _dependencies(fn, own)
     returns = [n.value for n in ast.walk(fn) if isinstance(n, ast.Return) and n.value is not None]
     return {
-        (i, j): _reads(item, tainted, own)
+        (i, j): _reads(item, deps, own)
         for i, value in enumerate(returns)
         for j, item in enumerate(value.elts if isinstance(value, ast.Tuple) else [value])
     }
 
 
-def _tainted(fn: ast.AST, own: Collection[str]) -> set[str]:
-    """The names ``fn`` assigns from a call of ``own`` or from such a name, to a fixed point."""
-    assigns = [(targets, value) for node in ast.walk(fn) for targets, value in _assignments(node)]
-    tainted: set[str] = set()
+def _dependencies(fn: ast.AST, own: Collection[str]) -> dict[str, frozenset[str]]:
+    """For each name ``fn`` assigns, the functions of ``own`` its values are computed through,
+    directly or through other names (to a fixed point, in any order of the assignments)."""
+    assigns = [pair for node in ast.walk(fn) for pair in _assignments(node)]
+    deps: dict[str, frozenset[str]] = {}
     grew = True
     while grew:
         grew = False
         for targets, value in assigns:
-            if not targets <= tainted and _reads(value, tainted, own):
-                tainted |= targets
-                grew = True
-    return tainted
+            through = _reads(value, deps, own)
+            for name in targets:
+                if not through <= deps.get(name, frozenset()):
+                    deps[name] = deps.get(name, frozenset()) | through
+                    grew = True
+    return deps
 
 
 def _assignments(node: ast.AST) -> list[tuple[set[str], ast.AST]]:
@@ -68,10 +74,12 @@ def _assignments(node: ast.AST) -> list[tuple[set[str], ast.AST]]:
     return []
 
 
-def _reads(expr: ast.AST, tainted: set[str], own: Collection[str]) -> bool:
+def _reads(expr: ast.AST, deps: dict[str, frozenset[str]], own: Collection[str]) -> frozenset[str]:
+    """The functions of ``own`` that ``expr`` calls or reads a value computed through."""
+    found: set[str] = set()
     for node in ast.walk(expr):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in tainted:
-            return True
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            found |= deps.get(node.id, frozenset())
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in own:
-            return True
-    return False
+            found.add(node.func.id)
+    return frozenset(found)

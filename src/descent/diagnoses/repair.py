@@ -8,9 +8,10 @@ runs every comparison of the exercise (its :class:`~.ledger.Ledger`) again on th
 where the student's code runs (in the worker for a submission, through
 :meth:`Implementation.edited`). An edit is kept only when every failing comparison now gives what
 its check accepts and every passing one still does: the student's result is explained by that
-one change on every check, whatever course the code was written for. An edit after which a
-returned value no longer comes from the module's own functions goes around the mistake and is
-not tried (:mod:`descent.diagnoses.edit_bypass`). Where none does, second
+one change on every check, whatever course the code was written for. A swap (of names, of a
+tuple's items) after which a returned value no longer comes through the module's functions it
+came through goes around the mistake and is not tried (:mod:`descent.diagnoses.edit_bypass`).
+Where none does, second
 edits are tried on top of the best partial repairs (:data:`PARTIALS`, :data:`PAIR_TRIALS`); where
 that fails too, the best partial repair is the finding, once every passing comparison still
 passes with it (:class:`Repair`, ``partial``). The
@@ -52,6 +53,7 @@ MISSES = 3  # failing comparisons an edit fails before it is given up, where it 
 # the check hands the write a different array, which explains nothing (a real-code ReLU whose
 # backward zeroes its cache was "repaired" by passing it another variable of the wrapper's)
 STOPS_A_WRITE = frozenset({"copy", "in place"})
+SWAPS = frozenset({"name", "order"})  # the kinds of edit that can return another value whole
 PART_AT_LEAST = 2  # failing comparisons a partial repair passes, to be told: one is no evidence
 SECONDS = 8.0  # a safety bound on one search's wall time, far above what its trials take
 TOTAL_SECONDS = 30.0  # and on all of one implementation's (code slow on every call)
@@ -133,10 +135,12 @@ def _methods(defs: dict, cls: str) -> list[str]:
 
 
 def _own(edits: Iterator[Edit], defs: dict, source: str) -> Iterator[Edit]:
-    """``edits`` less those that pass by no longer returning what the module's own functions
-    compute (:func:`.edit_bypass.bypasses`: a wrapper made to return another value)."""
+    """``edits`` less the swaps (of names, of items) that pass by no longer returning what the
+    module's own functions compute (:func:`.edit_bypass.bypasses`: a wrapper made to return
+    another value). A stable form written from the scores drops a call on purpose (the
+    student's `sigmoid` under a log): only swaps are read so."""
     own = set(units(source))
-    return (e for e in edits if not bypasses(defs[e.function], e.tree, own))
+    return (e for e in edits if e.kind not in SWAPS or not bypasses(defs[e.function], e.tree, own))
 
 
 def told(found: Repair | None, records: list[Record]) -> None:
