@@ -292,6 +292,10 @@ def mean_all(x):
     return x.sum() / x.size
 
 
+def mse_grad_last(y_hat, y):
+    return -2 * (y - y_hat) / y.shape[-1]
+
+
 def start(w, g):
     v = np.random.randn(*w.shape)
     g = np.clip(g, -1, 1)
@@ -309,6 +313,8 @@ def test_a_count_of_one_axis_and_a_count_of_every_entry_are_swapped():
     assert {"return 2 * (y_hat - y) / y.size", "return 2 * (y_hat - y) / y.numel()"} <= {
         f.splitlines()[-1].strip() for _, f in found
     }
+    last = _texts(COUNTS_AND_DRAWS, "mse_grad_last", "size")  # the last axis, written -1
+    assert any(f.splitlines()[-1].strip().endswith("/ y.size") for _, f in last), last
     back = _texts(COUNTS_AND_DRAWS, "mean_all", "size")
     assert "`x.size` counts every entry of `x` where the length of one axis belongs" in back[0][0]
     assert "return x.sum() / x.shape[0]" in back[0][1]

@@ -388,7 +388,10 @@ def _count_of(node, ctx):
 
 
 def _axis_length(node: ast.AST) -> ast.expr | None:
-    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+    index = node.slice if isinstance(node, ast.Subscript) else None
+    if isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub):
+        index = index.operand  # `y.shape[-1]`, the last axis
+    if isinstance(node, ast.Subscript) and isinstance(index, ast.Constant):
         shape = node.value
         if isinstance(shape, ast.Attribute) and shape.attr == "shape":
             return shape.value
