@@ -134,3 +134,49 @@ def test_a_watched_call_says_whether_it_changed_a_global_generator():
     assert impl.watched_call(reseeds, [7], {}) == (7, True)
     result, moved = impl.watched_call(own_generator, [], {"seed": 3})
     assert result.shape == (2,) and moved is False
+
+
+def test_an_edit_runs_a_module_level_object_s_methods_from_the_edited_class_on_a_copy():
+    """A repair under trial that edits a method of a class whose object the module made at its
+    top (`_net = Net()`): the functions the edit defines call the edited method on a copy of
+    that object, and the student's own object keeps its class and state."""
+    import types
+
+    module = types.ModuleType("course")
+    exec(  # noqa: S102 - the test's own text
+        textwrap.dedent(
+            """
+            class Net:
+                def __init__(self):
+                    self.calls = []
+
+                def grad(self, x):
+                    self.calls.append(x)
+                    return x * 3
+
+            _net = Net()
+
+            def backward(x):
+                return _net.grad(x)
+            """
+        ),
+        module.__dict__,
+    )
+    edited = textwrap.dedent(
+        """
+        class Net:
+            def __init__(self):
+                self.calls = []
+
+            def grad(self, x):
+                self.calls.append(x)
+                return x * 2
+
+        def backward(x):
+            return _net.grad(x)
+        """
+    )
+    found = impl.defined(module, ["backward"], edited)
+    assert found is not None and found["backward"](5) == 10
+    assert module.backward(5) == 15 and module._net.calls == [5]  # its own, as it was
+    assert type(module._net) is module.Net

@@ -8,7 +8,15 @@ import ast
 
 import pytest
 
-from descent.diagnoses.edit_context import freeze, frozen, functions, reached, read, units
+from descent.diagnoses.edit_context import (
+    freeze,
+    frozen,
+    functions,
+    instances,
+    reached,
+    read,
+    units,
+)
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
@@ -104,3 +112,38 @@ def test_a_function_defined_again_is_reached_under_the_name_it_was_kept_under():
         "relu_backward",
         "_course_relu_backward",
     ]
+
+
+COURSE_OBJECT = """
+class Network:
+    def __init__(self, sizes):
+        self.sizes = sizes
+
+    def forward(self, x):
+        return x
+
+    def mse_grad(self, y, p):
+        return -2 * (y - p) / y.shape[-1]
+
+
+_NET = Network.__new__(Network)
+_OTHER = Network([3, 2])
+
+
+def mse_backward(dloss, cache):
+    y, p = cache
+    return dloss * _NET.mse_grad(y, p)
+"""
+
+
+def test_a_method_called_on_a_module_level_object_is_reached_and_nothing_else_of_its_class():
+    """A course's class kept whole and one object of it made at the module's top (a UIUC
+    wrapper's `_NET = NeuralNetwork.__new__(NeuralNetwork)`): the method called on the object is
+    the class's, and the class's other methods (`__init__`, `forward`) are not spent trials on."""
+    objects = instances(COURSE_OBJECT)
+    assert objects == {"_NET": "Network", "_OTHER": "Network"}
+    assert reached(functions(COURSE_OBJECT), ("mse_backward",), objects=objects) == [
+        "mse_backward",
+        "Network.mse_grad",
+    ]
+    assert reached(functions(COURSE_OBJECT), ("mse_backward",)) == ["mse_backward"]

@@ -656,3 +656,33 @@ def test_a_stable_form_that_drops_the_student_s_own_call_is_still_a_repair():
     found = repair.search(book, _InProcess(LOG_OF_OWN_SIGMOID))
     assert found is not None and not found.partial, found
     assert "take logs of probabilities" in found.edit.text, found.edit.text
+
+
+COURSE_OBJECT = (
+    "    (diff,) = cache\n    return dloss * 2 * diff / diff.numel()\n",
+    "    (diff,) = cache\n    return dloss * _NET.mse_grad(diff)\n\n\n"
+    "class _Course:\n"
+    "    def __init__(self, sizes):\n"
+    "        self.sizes = sizes\n\n"
+    "    def mse_grad(self, diff):\n"
+    "        return 2 * diff / diff.shape[-1]\n\n\n"
+    "_NET = _Course.__new__(_Course)\n",
+)
+
+
+def test_a_method_of_a_module_level_object_is_repaired_in_its_class(tmp_path):
+    """A course's class with one object made at the module's top, its method called by the
+    kit's function (held-out UIUC learners' networks): the search reaches the method and the
+    trial runs it on a copy of the object made of the edited class; the student's own object
+    is never changed."""
+    folder = tmp_path / "subs" / "course_object"
+    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("test_*", "__pycache__"))
+    path = folder / "losses.py"
+    text = path.read_text()
+    assert COURSE_OBJECT[0] in text
+    path.write_text(text.replace(*COURSE_OBJECT, 1))
+    run = grade(tmp_path / "run", ["graders/test_losses.py", "-k", "mse"], [str(folder)])
+    messages = _messages(run, "course_object", "losses.mse")
+    assert messages, "the gradient divided by one axis lost no points"
+    said = r"line \d+ \(in `_Course\.mse_grad`\): `diff\.shape\[-1\]` counts one axis of `diff`"
+    assert any(re.search(said, m) for m in messages), messages

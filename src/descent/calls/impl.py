@@ -15,6 +15,7 @@ the solutions and any number of submissions coexist in one process without clash
 from __future__ import annotations
 
 import contextlib
+import copy
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -506,9 +507,24 @@ def defined(module: Any, names: Sequence[str], source: str) -> dict[str, Callabl
     for k, v in own.items():
         if namespace.get(k) is v and id(v) in renewed and callable(v):
             namespace[k] = renewed[id(v)]
+        elif namespace.get(k) is v and isinstance(renewed.get(id(type(v))), type):
+            namespace[k] = _of_class(v, renewed[id(type(v))])
     if not all(_new_definition(fn, n, own) for n, fn in found.items()):
         return None  # not every one is a function or class the text defines
     return found  # type: ignore[return-value]
+
+
+def _of_class(obj: Any, cls: type) -> Any:
+    """A copy of ``obj`` (a module-level object of a class the edited text redefines:
+    ``_net = Network(...)``) made an object of ``cls``, so that a method called on it runs the
+    edited class's; a deep copy, so that the trial never changes the student's own object.
+    ``obj`` itself where it cannot be copied or given the class."""
+    try:
+        twin = copy.deepcopy(obj)
+        twin.__class__ = cls
+    except Exception:  # noqa: BLE001 - the student's object, whatever its copy raises
+        return obj
+    return twin
 
 
 def _new_definition(value: Any, name: str, own: dict[str, Any]) -> bool:

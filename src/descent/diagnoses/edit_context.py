@@ -106,6 +106,7 @@ def reached(
     roots: tuple[str, ...],
     aliases: dict[str, str] | None = None,
     bases: dict[str, tuple[str, ...]] | None = None,
+    objects: dict[str, str] | None = None,
 ) -> list[str]:
     """``roots`` and the module's functions they call, directly or through one another, in the
     order they are reached; a name the module binds to a function or class (``aliases``:
@@ -113,8 +114,10 @@ def reached(
     of their methods, those the code reached reads as an attribute (``net.softmax(x)``,
     ``self._norm(x)``) and those Python or a library calls for it (``__init__``, operators,
     ``forward``, ``backward``): a course's class keeps many methods the exercise never runs,
-    and a bounded search must not spend its trials on them."""
-    aliases, bases = aliases or {}, bases or {}
+    and a bounded search must not spend its trials on them. A method read off a module-level
+    object of one of the module's classes (``objects``, :func:`instances`: ``_net.mse_grad``)
+    is reached, and nothing else of that class."""
+    aliases, bases, objects = aliases or {}, bases or {}, objects or {}
     out: list[str] = []
     classes: list[str] = []
     attributes: set[str] = set()
@@ -127,6 +130,9 @@ def reached(
         for node in ast.walk(defs[name]):
             if isinstance(node, ast.Attribute):
                 attributes.add(node.attr)
+                owner = node.value.id if isinstance(node.value, ast.Name) else ""
+                method = f"{objects.get(owner)}.{node.attr}"
+                todo += [method] if owner in objects and method in defs else []
             if isinstance(node, ast.Name) and node.id not in out:
                 for called in dict.fromkeys((node.id, aliases.get(node.id, node.id))):
                     todo += [called] if called in defs else []
@@ -189,6 +195,26 @@ def aliases(source: str) -> dict[str, str]:
         for t in n.targets
         if isinstance(t, ast.Name)
     }
+
+
+def instances(source: str) -> dict[str, str]:
+    """The module's top-level names bound to an object of one of its classes (``_net =
+    Network(...)`` or ``Network.__new__(Network)``), each with its class's name: a method read
+    off such a name (``_net.mse_grad(y, p)``) is that class's."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    classes = {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
+    found: dict[str, str] = {}
+    for n in tree.body:
+        if not (isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)):
+            continue
+        made = n.value.func
+        made = made.value if isinstance(made, ast.Attribute) else made  # `Network.__new__(...)`
+        if isinstance(made, ast.Name) and made.id in classes:
+            found.update((t.id, made.id) for t in n.targets if isinstance(t, ast.Name))
+    return found
 
 
 def read(

@@ -40,7 +40,7 @@ from typing import Any
 from .. import registry
 from ..calls import timelimit
 from .edit_bypass import bypasses
-from .edit_context import aliases, bases, functions, reached, units
+from .edit_context import aliases, bases, functions, instances, reached, units
 from .edits import Edit, after, by_kind, unedited
 from .ledger import Ledger, Record
 
@@ -102,7 +102,7 @@ def search(book: Ledger, impl: Any) -> Repair | None:
         return None  # the module's searches have tried all they may
     start = time.monotonic()
     deadline = start + min(SECONDS, TOTAL_SECONDS - _SPENT.get(id(impl), 0.0))
-    reach = tuple(reached(defs, roots, aliases(source), bases(source)))
+    reach = tuple(reached(defs, roots, aliases(source), bases(source), instances(source)))
     trial = _Trial(impl, exercise.module, names, failing, passing, deadline, tried)
     try:
         with timelimit.exploring():
