@@ -292,8 +292,9 @@ def op_stand_in(worker, header: dict, blobs, out: Outcome) -> None:
 def op_edit(worker, header: dict, blobs, out: Outcome) -> None:
     """Functions of the submission (``a``: their names) replaced by the trusted side's edit of
     the module's own source, or put back (``source`` None): a repair under trial. Replies whether the edit is in place.
-    Running the edit's ``def`` runs no student code but its decorators and defaults, under the
-    request's time limit as any request."""
+    Running the edit's ``def`` and ``class`` statements runs no student code but their
+    decorators, defaults and class bodies, and the copy of a module-level object of a class the
+    edit redefines (its ``__deepcopy__``, if any), under the request's time limit as any request."""
     module, names, source = header.get("m"), header.get("a"), header.get("source")
     if (
         type(module) is not str
