@@ -192,10 +192,10 @@ def wrong_entries(e: torch.Tensor, g: torch.Tensor) -> torch.Tensor | None:
 PATTERN_ENTRIES = 8
 
 
-def patterned(wrong: torch.Tensor | None) -> bool:
+def patterned(wrong: torch.Tensor) -> bool:
     """Whether the mask ``wrong`` (of :func:`wrong_entries`) can show a pattern: two wrong
     entries and two right ones at least, :data:`PATTERN_ENTRIES` in all."""
-    if wrong is None or wrong.numel() < PATTERN_ENTRIES:
+    if wrong.numel() < PATTERN_ENTRIES:
         return False
     return min(int(wrong.sum()), int((~wrong).sum())) >= 2
 

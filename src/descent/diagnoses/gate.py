@@ -26,7 +26,7 @@ def gated_on_wrong_region(e: torch.Tensor, g: torch.Tensor, inputs) -> Diagnosis
     ``a < x < b`` (or ``a <= x <= b``) for two landmarks ``a < b``, at least two on each side,
     and there the result is 0 (a gate closed) while the expected is not."""
     wrong = wrong_entries(e, g)
-    if not patterned(wrong):
+    if wrong is None or not patterned(wrong):
         return None
     landmarks = sorted(set(_LANDMARKS) | {abs(v) for _, v in inputs.numbers if 0 < abs(v) < 1e3})
     for name, x in inputs.tensors:

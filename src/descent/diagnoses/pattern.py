@@ -108,7 +108,7 @@ def bound_side(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | Non
     ``x`` of the result's shape is below ``-a`` or above ``a``, for a positive number ``a`` of
     the call: the formula is wrong beyond that one bound."""
     wrong = wrong_entries(e, g)
-    if not patterned(wrong):
+    if wrong is None or not patterned(wrong):
         return None
     fits = set()
     for name, x in inputs.tensors:

@@ -46,7 +46,7 @@ def wrong_branch(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis 
     expected result) is negative, positive, or exactly zero: one branch of a piecewise formula
     is wrong."""
     wrong = wrong_entries(e, g)
-    if not patterned(wrong):
+    if wrong is None or not patterned(wrong):
         return None  # one entry on a side is no evidence of a pattern
     candidates = [
         (f"`{n}`", x) for n, x in inputs.tensors if x.shape == e.shape and x.is_floating_point()
