@@ -11,15 +11,9 @@ import torch
 from descent.diagnoses.exception import raised
 from descent.diagnoses.exception_arrays import arrays
 
+from .test_exception import error_of
+
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
-
-
-def error_of(fn):
-    try:
-        fn()
-    except Exception as exc:  # noqa: BLE001 - the exception is what is read
-        return exc
-    raise AssertionError("no exception")
 
 
 def scalar_sigmoid(z):  # a learner's sigmoid written for one number

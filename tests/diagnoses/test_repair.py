@@ -338,6 +338,18 @@ def _messages(run, name: str, exercise: str) -> list[str]:
     ]
 
 
+def _graded_alone(tmp_path: Path, name: str, module: str, change: tuple[str, str], *args: str):
+    """The messages of the checks ``name`` (the solutions with ``change`` made in ``module``)
+    lost points on, graded by ``graders/test_<module>.py`` (``args``: a selection) alone."""
+    folder = tmp_path / "subs" / name
+    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("test_*", "__pycache__"))
+    path = folder / f"{module}.py"
+    text = path.read_text()
+    assert change[0] in text, f"{name}: the solution's text moved"
+    path.write_text(text.replace(*change, 1))
+    return grade(tmp_path / "run", [f"graders/test_{module}.py", *args], [str(folder)])
+
+
 @pytest.mark.parametrize("name", sorted(STUDENTS))
 def test_the_repair_names_the_line_and_the_kind_of_change(graded, name):
     _, _, _, exercise, said = STUDENTS[name]
@@ -434,13 +446,7 @@ RELU_IN_PLACE = (
 
 
 def test_an_argument_written_in_place_is_repaired_by_a_copy_and_by_nothing_else(tmp_path):
-    folder = tmp_path / "subs" / "relu_in_place"
-    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("test_*", "__pycache__"))
-    path = folder / "activations.py"
-    text = path.read_text()
-    assert RELU_IN_PLACE[0] in text
-    path.write_text(text.replace(*RELU_IN_PLACE, 1))
-    run = grade(tmp_path / "run", ["graders/test_activations.py", "-k", "relu"], [str(folder)])
+    run = _graded_alone(tmp_path, "relu_in_place", "activations", RELU_IN_PLACE, "-k", "relu")
     messages = _messages(run, "relu_in_place", "activations.relu")
     assert messages, "the in-place ReLU lost no points"
     placed = [m for m in messages if re.search(r"line \d+ \(in `relu_forward`\)", m)]
@@ -614,13 +620,7 @@ VALUE_LOG = (
 def test_an_exercise_whose_contract_is_a_class_is_repaired_in_its_methods(tmp_path):
     """`autograd.value`'s contract is a class: the search edits its methods and the worker runs
     the class the edited text defines (held-out micrograd learners got no line before)."""
-    folder = tmp_path / "subs" / "value_log"
-    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("test_*", "__pycache__"))
-    path = folder / "autograd.py"
-    text = path.read_text()
-    assert VALUE_LOG[0] in text
-    path.write_text(text.replace(*VALUE_LOG, 1))
-    run = grade(tmp_path / "run", ["graders/test_autograd.py", "-k", "value"], [str(folder)])
+    run = _graded_alone(tmp_path, "value_log", "autograd", VALUE_LOG, "-k", "value")
     messages = _messages(run, "value_log", "autograd.value")
     assert messages, "the wrong log derivative lost no points"
     said = r"line \d+ \(in `Value\.log`\): the operation `\*` in `1\.0 \* self\.data`"
@@ -675,13 +675,7 @@ def test_a_method_of_a_module_level_object_is_repaired_in_its_class(tmp_path):
     kit's function (held-out UIUC learners' networks): the search reaches the method and the
     trial runs it on a copy of the object made of the edited class; the student's own object
     is never changed."""
-    folder = tmp_path / "subs" / "course_object"
-    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("test_*", "__pycache__"))
-    path = folder / "losses.py"
-    text = path.read_text()
-    assert COURSE_OBJECT[0] in text
-    path.write_text(text.replace(*COURSE_OBJECT, 1))
-    run = grade(tmp_path / "run", ["graders/test_losses.py", "-k", "mse"], [str(folder)])
+    run = _graded_alone(tmp_path, "course_object", "losses", COURSE_OBJECT, "-k", "mse")
     messages = _messages(run, "course_object", "losses.mse")
     assert messages, "the gradient divided by one axis lost no points"
     said = r"line \d+ \(in `_Course\.mse_grad`\): `diff\.shape\[-1\]` counts one axis of `diff`"
