@@ -142,6 +142,24 @@ def test_parentheses_around_the_wrong_terms_are_moved():
     assert "return (x @ (W - b), h / x * W)" in texts
 
 
+UNGROUPED = """
+def step(a, k, g, beta, m):
+    return k * a ** k - 1, m + 1 - beta * g
+"""
+
+
+def test_parentheses_missing_around_a_part_are_added():
+    """A power rule written `k * a ** k - 1` (a held-out micrograd learner's) and a moving
+    average written `m + 1 - beta * g`: the parentheses the formula needs are missing, and the
+    edits put them around `k - 1` and around `1 - beta`."""
+    found = _texts(UNGROUPED, "step", "grouping")
+    returned = [f.splitlines()[-1].strip() for _, f in found]
+    assert "return (k * a ** (k - 1), m + 1 - beta * g)" in returned
+    assert "return (k * a ** k - 1, m + (1 - beta) * g)" in returned
+    missing = [t for t, f in found if "(k - 1)" in f or "(1 - beta)" in f]
+    assert all("parentheses are missing" in t for t in missing)
+
+
 def test_a_mean_and_a_sum_are_swapped():
     source = "def db(dout):\n    return dout.mean(axis=0) + dout.sum()\n"
     found = _texts(source, "db", "reduction")

@@ -7,10 +7,13 @@ reads a whole function; the rules are :mod:`descent.diagnoses.edit_rules` and
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from typing import cast
 
 ROOTS = frozenset({"sqrt"})
 AXIS_KEYWORDS = frozenset({"axis", "dim"})
+# the binary operations whose grouping an edit moves, by how tightly each binds
+PRECEDENCE = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2, ast.MatMult: 2, ast.Pow: 3}
 LIBRARIES = frozenset({"np", "numpy", "torch", "jnp"})  # `np.max(x)`: x is the first argument
 
 
@@ -79,3 +82,19 @@ def without(node: ast.Call, i: int) -> ast.Call:
 
 def with_args(node: ast.Call, args: list) -> ast.Call:
     return ast.Call(node.func, args, node.keywords)
+
+
+def right_spine(node: ast.expr) -> Iterator[ast.BinOp]:
+    """``node`` and its right-hand operands, down while each is an operation of
+    :data:`PRECEDENCE`: the places a term written after them could group with."""
+    while isinstance(node, ast.BinOp) and type(node.op) in PRECEDENCE:
+        yield node
+        node = node.right
+
+
+def grouped_at(top: ast.BinOp, at: ast.BinOp, op: ast.operator, term: ast.expr) -> ast.expr:
+    """A copy of ``top`` with ``at`` (a node of its right-hand spine) given ``op term`` on its
+    right operand: ``k * a ** k`` with ``- 1`` at ``a ** k`` gives ``k * a ** (k - 1)``."""
+    if top is at:
+        return ast.BinOp(at.left, at.op, ast.BinOp(at.right, op, term))
+    return ast.BinOp(top.left, top.op, grouped_at(cast(ast.BinOp, top.right), at, op, term))

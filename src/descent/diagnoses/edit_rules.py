@@ -16,12 +16,15 @@ from .edit_context import Context, bound
 from .edit_names import lag, near_name, other_name, undefined_name
 from .edit_nodes import (
     AXIS_KEYWORDS,
+    PRECEDENCE,
     ROOTS,
     callee,
+    grouped_at,
     is_number,
     is_rooted,
     method_call,
     movable,
+    right_spine,
     root_of_power,
     symbol,
     with_args,
@@ -532,7 +535,6 @@ _HANDED = (ast.Name, ast.Attribute, ast.Subscript)  # another name for an array,
 
 
 _PRODUCTS = frozenset({"dot", "matmul", "mm"})
-_PRECEDENCE = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2, ast.MatMult: 2}
 
 
 def _grouping(node, ctx):
@@ -544,24 +546,35 @@ def _grouping(node, ctx):
         if isinstance(inner, ast.BinOp) and isinstance(inner.op, (ast.Add, ast.Sub)):
             product = with_args(node, [node.args[0], inner.left])
             yield "grouping", said, ast.BinOp(product, inner.op, inner.right)
-    if not isinstance(node, ast.BinOp) or type(node.op) not in _PRECEDENCE:
+    if not isinstance(node, ast.BinOp) or type(node.op) not in PRECEDENCE:
         return
+    # parentheses written around a part (`a * (b - c)`), or missing where a part belongs
+    # grouped (`a ** k - 1` for `a ** (k - 1)`, `1 - beta * g` for `(1 - beta) * g`)
+    missing = f"`{ctx.quote(node)}` groups its terms the wrong way: parentheses are missing"
     inner = node.right
-    if isinstance(inner, ast.BinOp) and type(inner.op) in _PRECEDENCE:
-        if _PRECEDENCE[type(inner.op)] <= _PRECEDENCE[type(node.op)]:  # written in parentheses
-            yield (
-                "grouping",
-                said,
-                ast.BinOp(ast.BinOp(node.left, node.op, inner.left), inner.op, inner.right),
-            )
+    if isinstance(inner, ast.BinOp) and type(inner.op) in PRECEDENCE:
+        written = PRECEDENCE[type(inner.op)] <= PRECEDENCE[type(node.op)]
+        yield (
+            "grouping",
+            said if written else missing,
+            ast.BinOp(ast.BinOp(node.left, node.op, inner.left), inner.op, inner.right),
+        )
+        chain = node.left  # `m + 1 - beta * g`: the chain's last term alone, `(1 - beta) * g`
+        if not written and isinstance(chain, ast.BinOp) and type(chain.op) in PRECEDENCE:
+            if PRECEDENCE[type(chain.op)] == PRECEDENCE[type(node.op)]:
+                last = ast.BinOp(ast.BinOp(chain.right, node.op, inner.left), inner.op, inner.right)
+                yield "grouping", missing, ast.BinOp(chain.left, chain.op, last)
     inner = node.left
-    if isinstance(inner, ast.BinOp) and type(inner.op) in _PRECEDENCE:
-        if _PRECEDENCE[type(inner.op)] < _PRECEDENCE[type(node.op)]:  # written in parentheses
-            yield (
-                "grouping",
-                said,
-                ast.BinOp(inner.left, inner.op, ast.BinOp(inner.right, node.op, node.right)),
-            )
+    if isinstance(inner, ast.BinOp) and type(inner.op) in PRECEDENCE:
+        written = PRECEDENCE[type(inner.op)] < PRECEDENCE[type(node.op)]
+        yield (
+            "grouping",
+            said if written else missing,
+            ast.BinOp(inner.left, inner.op, ast.BinOp(inner.right, node.op, node.right)),
+        )
+        if not written:  # deeper down the right-hand terms: `k * a ** k - 1`, `k * a ** (k - 1)`
+            for deeper in right_spine(inner.right):
+                yield "grouping", missing, grouped_at(inner, deeper, node.op, node.right)
 
 
 def _reduction(node, ctx):

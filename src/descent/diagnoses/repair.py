@@ -32,6 +32,7 @@ remembered as hung). A correct submission has no failures and never reaches it.
 from __future__ import annotations
 
 import ast
+import itertools
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -83,7 +84,7 @@ def search(book: Ledger, impl: Any) -> Repair | None:
     exercise = registry.EXERCISES.get(book.exercise or "")
     # a failing check that cannot be re-run (a bare property) is left out: a repair that
     # passes all the others is partial, said only of the checks it was run on
-    failing = [r for r in book.records + book.crashed if r.failed and _weighable(r)]
+    failing = _spread([r for r in book.records + book.crashed if r.failed and _weighable(r)])
     left_out = any(r.failed and not _weighable(r) for r in book.records)
     if exercise is None or impl is None or not failing:
         return None
@@ -129,6 +130,17 @@ def search(book: Ledger, impl: Any) -> Repair | None:
             return trial.part(best[0]) if best else None
     finally:
         _SPENT[id(impl)] = _SPENT.get(id(impl), 0.0) + time.monotonic() - start
+
+
+def _spread(records: list[Record]) -> list[Record]:
+    """``records`` taken in turn from each kind of check (``"shape and type"``, ``"reference
+    value"``, a crash), each kind's in its order: the first :data:`MISSES` an edit is tried on
+    are of different kinds, so that a mistake the first kind's checks do not see (a micrograd
+    learner's wrong power rule behind an int kept as an int) still has its edits tried."""
+    kinds: dict[object, list[Record]] = {}
+    for record in records:
+        kinds.setdefault(getattr(record.failure, "check", None), []).append(record)
+    return [r for turn in itertools.zip_longest(*kinds.values()) for r in turn if r is not None]
 
 
 def _methods(defs: dict, cls: str) -> list[str]:
