@@ -680,3 +680,22 @@ def test_a_method_of_a_module_level_object_is_repaired_in_its_class(tmp_path):
     assert messages, "the gradient divided by one axis lost no points"
     said = r"line \d+ \(in `_Course\.mse_grad`\): `diff\.shape\[-1\]` counts one axis of `diff`"
     assert any(re.search(said, m) for m in messages), messages
+
+
+def test_edits_are_tried_first_on_a_failing_check_of_each_kind():
+    """Three failing checks of one kind that no edit passes (a micrograd learner's int kept as
+    an int, read by the type checks run first) came before the value checks an edit repairs:
+    each edit was given up after those three. A search now takes a check of each kind in turn."""
+    from types import SimpleNamespace
+
+    typed, valued = SimpleNamespace(check="shape and type"), SimpleNamespace(check="value")
+    book = Ledger("losses.mse")
+    for _ in range(3):
+        book.records.append(Record(lambda m: 7.0, 7.0, 8.0, True, failure=typed))
+    for x in (1.0, 2.0):
+        book.records.append(
+            Record(lambda m, x=x: m.mse_forward(x, 1.0)[0], 3 * x, x, True, failure=valued)
+        )
+    found = repair.search(book, _InProcess(HALF_WRONG))
+    assert found is not None and found.partial, found
+    assert "the factor `3` in `pred * 3`" in found.edit.text
