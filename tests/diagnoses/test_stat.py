@@ -318,3 +318,6 @@ def test_a_spread_written_in_as_a_constant(std, words):
     assert stat_diagnoses.round_constant(off) is None
     no_fans = Estimate(got, expected, rel * got, 1.0, {"p": 0.5})
     assert stat_diagnoses.round_constant(no_fans) is None
+    # draws that are all zeros on a small weight, whose sampling error is wide: no constant
+    zeros = Estimate(0.0, 0.117851, 0.0061 / 3, 1.0, named)
+    assert stat_diagnoses.round_constant(zeros) is None

@@ -232,20 +232,24 @@ def init_formula(estimate: Estimate) -> Diagnosis | None:
 
 # The spreads learners write in by hand: a std (0.01 * randn) or a uniform bound (Ng's 0.12).
 _ROUND = (1.0, 0.5, 0.2, 0.12, 0.1, 0.05, 0.02, 0.01, 0.001)
+# and how near a spread must lie to one, relative to it, whatever the sampling error: on a small
+# weight the error allows 0.001 for draws that are all zeros
+ROUND_WITHIN = 0.02
 
 
 def round_constant(estimate: Estimate) -> Diagnosis | None:
     """An initializer's spread (``named`` holds ``fan_in``) that is a constant written into the
     code: a std of one of :data:`_ROUND` (``0.01 * randn``), or a uniform bound of one (a std
-    of c / sqrt(3)), within :data:`Z` standard errors and away from the expected; the spread
-    then follows no fan of the layer."""
+    of c / sqrt(3)), within :data:`Z` standard errors and :data:`ROUND_WITHIN` of it, and away
+    from the expected; the spread then follows no fan of the layer."""
     e = estimate
     if "fan_in" not in e.named or not all(math.isfinite(v) for v in (e.expected, e.got, e.error)):
         return None
     tol = Z * max(abs(e.error), 1e-12 * abs(e.expected))
     for c in _ROUND:
         for spread, as_what in ((c, "a std of"), (c / math.sqrt(3.0), "a uniform bound of")):
-            if abs(e.got - spread) <= tol and abs(e.expected - spread) > 2 * tol:
+            near = abs(e.got - spread) <= min(tol, ROUND_WITHIN * spread)
+            if near and abs(e.expected - spread) > 2 * tol:
                 return Diagnosis(
                     "argument",
                     f"{e.what} is that of {as_what} {c:g}, a constant written into the code: "
