@@ -57,6 +57,8 @@ SPECS = [
             Case("last-dim", lambda I: ((I.randn(N, C, scale=2),), {}), points=2),
             Case("dim-0-of-3d", lambda I: ((I.randn(N, D, C),), {"dim": 0}), ordinary=False),
             Case("dim-1-of-3d", lambda I: ((I.randn(N, D, C),), {"dim": 1}), ordinary=False),
+            # one vector: its own shape back, not the (1, C) row code written for batches gives
+            Case("vector", lambda I: ((I.randn(C, scale=2),), {}), ordinary=False),
         ],
         smooth=lambda I: ((I.randn(N, C),), {}),
         stable=[Case("large", lambda I: ((I.randn(N, C, scale=1e4, dtype=torch.float32),), {}))],

@@ -531,6 +531,24 @@ def softmax_forward(x, dim=-1):
     return y, (y, dim)
 
 
+softmax_vector_as_row = bug(
+    "softmax_vector_as_row",
+    "activations.softmax",
+    "turns a 1-D input into a (1, C) row and never gives the result the vector's shape back",
+    hint="A vector in gives a vector out: reshape the result back to the input's shape.",
+    generic="layout",
+    wrong_on="edge",
+)
+
+
+@softmax_vector_as_row.replaces
+def softmax_forward(x, dim=-1):
+    rows, dim = (x.unsqueeze(0), -1) if x.dim() == 1 else (x, dim)
+    e = torch.exp(rows - rows.amax(dim=dim, keepdim=True))
+    y = e / e.sum(dim=dim, keepdim=True)
+    return y, (y, dim)
+
+
 softmax_jacobian_row_kept = bug(
     "softmax_jacobian_row_kept",
     "activations.softmax",
