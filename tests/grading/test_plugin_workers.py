@@ -31,6 +31,14 @@ def test_an_inverse_borrowed_through_numpy_is_named_as_one():
     assert "what it borrows" not in _flagged("torch.nn.functional.mse_loss (losses.py line 2)")
 
 
+def test_a_layer_that_subclasses_torch_nn_module_is_told_the_docstring_s_rule():
+    """Held-out UW and fast.ai layers subclass torch.nn.Module; the message said only that the
+    exercise borrowed its operation, which they did not: they borrowed torch.nn's machinery."""
+    message = _flagged("torch.nn.Module (called at run time)")
+    assert "what it borrows: torch.nn itself, through a class of your own" in message
+    assert "a plain class with the same methods" in message
+
+
 def test_retiring_settles_that_implementation_s_ledgers_then_stops_its_worker(monkeypatch):
     """``retire``: the failures of an implementation whose tests are over are weighed while its
     worker still runs (a weighing may read what the worker holds), then the worker stops; the

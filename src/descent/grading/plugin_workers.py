@@ -374,10 +374,21 @@ _SOLVERS = {
 }
 
 
+# A class of the student's own that subclasses torch.nn.Module runs torch.nn at every call: what
+# it borrows is the module's machinery, not the exercise's formula, and a plain class does as well
+_MODULE = (
+    "torch.nn itself, through a class of your own that subclasses torch.nn.Module: this module's "
+    "docstring allows no torch.nn, and a plain class with the same methods works alike"
+)
+
+
 def borrowed(used: str) -> str | None:
     """What a flagged use (``numpy.linalg.inv (called at run time)``) borrows, in words, where
-    its name says it (an inverse, a least-squares solver); ``None`` otherwise."""
+    its name says it (an inverse, a least-squares solver, torch.nn's ``Module``); ``None``
+    otherwise."""
     name = used.split(" ", 1)[0]
+    if name == "torch.nn.Module":
+        return _MODULE
     if not name.startswith(("torch.", "numpy.linalg.", "scipy.linalg.")):
         return None
     return _SOLVERS.get(name.rsplit(".", 1)[-1])
