@@ -147,3 +147,17 @@ def test_a_method_called_on_a_module_level_object_is_reached_and_nothing_else_of
         "Network.mse_grad",
     ]
     assert reached(functions(COURSE_OBJECT), ("mse_backward",)) == ["mse_backward"]
+
+
+def test_a_method_named_in_a_string_is_reached():
+    """A wrapper that calls the course's method by name (`getattr(model, "loss")(X, y)`, a held-out
+    UW logistic regression's): the string reads as the method's name, as `model.loss` would."""
+    source = (
+        "class Model:\n"
+        "    def loss(self, X, y):\n        return X\n\n"
+        "    def unused(self):\n        return 0\n\n\n"
+        "def forward(X, y, method='loss'):\n"
+        "    m = Model()\n    return getattr(m, method)(X, y)\n"
+    )
+    found = reached(functions(source), ("forward",))
+    assert "Model.loss" in found and "Model.unused" not in found

@@ -133,6 +133,8 @@ def reached(
                 owner = node.value.id if isinstance(node.value, ast.Name) else ""
                 method = f"{objects.get(owner)}.{node.attr}"
                 todo += [method] if owner in objects and method in defs else []
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                attributes.add(node.value)  # a method named in a string: getattr(m, "loss")
             if isinstance(node, ast.Name) and node.id not in out:
                 for called in dict.fromkeys((node.id, aliases.get(node.id, node.id))):
                     todo += [called] if called in defs else []
