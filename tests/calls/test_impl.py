@@ -180,3 +180,10 @@ def test_an_edit_runs_a_module_level_object_s_methods_from_the_edited_class_on_a
     assert found is not None and found["backward"](5) == 10
     assert module.backward(5) == 15 and module._net.calls == [5]  # its own, as it was
     assert type(module._net) is module.Net
+    # an edit elsewhere (the class's methods the same, laid out anew): the object is not copied
+    elsewhere = edited.replace("x * 2", "x * 3").replace(
+        "return _net.grad(x)", "return -_net.grad(x)"
+    )
+    found = impl.defined(module, ["backward"], elsewhere)
+    assert found is not None and found["backward"](5) == -15
+    assert module._net.calls == [5, 5]  # the student's own object ran: no copy was made

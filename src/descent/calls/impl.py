@@ -507,11 +507,46 @@ def defined(module: Any, names: Sequence[str], source: str) -> dict[str, Callabl
     for k, v in own.items():
         if namespace.get(k) is v and id(v) in renewed and callable(v):
             namespace[k] = renewed[id(v)]
-        elif namespace.get(k) is v and isinstance(renewed.get(id(type(v))), type):
+        elif namespace.get(k) is v and _changed(type(v), renewed.get(id(type(v)))):
             namespace[k] = _of_class(v, renewed[id(type(v))])
     if not all(_new_definition(fn, n, own) for n, fn in found.items()):
         return None  # not every one is a function or class the text defines
     return found  # type: ignore[return-value]
+
+
+def _changed(old: type, new: Any) -> bool:
+    """``new`` is the class ``old`` as an edited text defines it again, with a method whose code
+    differs (the edit is in it): every class of the module is defined again by every trial, and
+    an object of one whose methods are all the same needs no copy (a copy of an object holding
+    a dataset would cost a trial its memory)."""
+    if not isinstance(new, type):
+        return False
+    methods = {n: f for n, f in vars(new).items() if isinstance(f, types.FunctionType)}
+    return any(
+        not _same_code(f.__code__, getattr(vars(old).get(n), "__code__", None))
+        for n, f in methods.items()
+    )
+
+
+def _same_code(a: types.CodeType, b: types.CodeType | None) -> bool:
+    """Two code objects that run alike: the same instructions, names and constants, nested code
+    compared alike; line numbers aside (an edited text is laid out anew)."""
+    if b is None or (a.co_code, a.co_names, a.co_varnames) != (
+        b.co_code,
+        b.co_names,
+        b.co_varnames,
+    ):
+        return False
+    if len(a.co_consts) != len(b.co_consts):
+        return False
+    return all(
+        (
+            _same_code(x, y)
+            if isinstance(x, types.CodeType) and isinstance(y, types.CodeType)
+            else type(x) is type(y) and x == y
+        )
+        for x, y in zip(a.co_consts, b.co_consts)
+    )
 
 
 def _of_class(obj: Any, cls: type) -> Any:
