@@ -157,10 +157,11 @@ def _broadcast(text: str) -> Diagnosis | None:
         return None
     return Diagnosis(
         "broadcast",
-        f"your code combines a {full} array with a {short} one, which is the first with its "
-        f"axis {axes[-1]} dropped: a sum, max or mean over that axis that did not keep it, "
-        "and so lines up with the wrong axis; keep it (keepdims=True, keepdim=True in torch) "
-        "so that it broadcasts against the array it was reduced from",
+        f"your code combines a {full} array with a {short} one, which has the shape of the "
+        f"first with its axis {axes[-1]} dropped, as a sum, max or mean over that axis gives "
+        "when it does not keep it (it then lines up with the wrong axis); if that is what it "
+        "is, keep the axis (keepdims=True, keepdim=True in torch) so that it broadcasts "
+        "against the array it was reduced from",
     )
 
 

@@ -252,8 +252,8 @@ def round_constant(estimate: Estimate) -> Diagnosis | None:
             if near and abs(e.expected - spread) > 2 * tol:
                 return Diagnosis(
                     "argument",
-                    f"{e.what} is that of {as_what} {c:g}, a constant written into the code: "
-                    "a spread that stays the same whatever the layer's size, where the "
+                    f"{e.what} is that of {as_what} {c:g}, as a constant written into the "
+                    "code gives (the same spread whatever the layer's size), where the "
                     "docstring's formula computes it from fan_in and fan_out",
                 )
     return None
