@@ -9,6 +9,8 @@ import ast
 import pytest
 
 from descent.diagnoses.edit_context import (
+    aliases,
+    bases,
     freeze,
     frozen,
     functions,
@@ -161,3 +163,20 @@ def test_a_method_named_in_a_string_is_reached():
     )
     found = reached(functions(source), ("forward",))
     assert "Model.loss" in found and "Model.unused" not in found
+
+
+def test_a_function_a_class_binds_to_an_attribute_is_reached_when_that_attribute_is_read():
+    """A wrapper that keeps a course's methods as functions and binds them in a class
+    (`class _Model: compute_loss = compute_loss`, a CS229 logistic regression's): the function
+    read off an object of the class is reached; one the class binds and nothing reads is not."""
+    source = (
+        "def compute_loss(self, x):\n    return self.sigmoid(x)\n\n\n"
+        "def sigmoid(self, z):\n    return z\n\n\n"
+        "def unused(self):\n    return 0\n\n\n"
+        "class _Model:\n    compute_loss = compute_loss\n    sigmoid = sigmoid\n"
+        "    unused = unused\n\n\n"
+        "def forward(x):\n    m = _Model()\n    return m.compute_loss(x)\n"
+    )
+    found = reached(functions(source), ("forward",), aliases(source), bases(source))
+    assert found == ["forward", "compute_loss", "sigmoid"]
+    assert reached(functions(source), ("forward",), bases=bases(source)) == ["forward"]

@@ -73,7 +73,8 @@ def _stable(source: str, function: str) -> list:
         if edit.kind == "stable":
             space: dict = {"np": np, "torch": torch, "math": math}
             exec(compile(edit.source, "<edited>", "exec"), space)  # noqa: S102 - the test's text
-            found.append((edit.text, space[function.split(".")[-1]]))
+            owner, _, method = function.rpartition(".")  # a method: the class's, unbound
+            found.append((edit.text, getattr(space[owner], method) if owner else space[method]))
     return found
 
 
@@ -93,6 +94,36 @@ def test_the_log_of_a_softmax_ratio_is_written_from_the_scores():
     logits, y = torch.tensor([[0.0, 1000.0], [3.0, 1.0]]), torch.tensor([0, 1])
     expected = torch.nn.functional.cross_entropy(logits, y)
     assert torch.allclose(loss(logits, y), expected)
+
+
+SOFTMAX_CALL = """
+import numpy as np
+
+
+def softmax(x):
+    x = x - np.max(x, axis=-1, keepdims=True)
+    return np.exp(x) / np.sum(np.exp(x), axis=-1, keepdims=True)
+
+
+def cost(scores, target):
+    probs = softmax(scores @ np.eye(scores.shape[-1])).ravel()
+    probs = -np.log(probs)
+    loss = probs[target]
+    probs = None
+    return loss
+"""
+
+
+def test_the_log_of_a_call_of_a_softmax_is_written_from_its_scores_as_last_assigned():
+    """A CS224n learner's `-np.log(softmax(scores)[target])`, the probabilities reshaped and
+    the name given three values: the log reads the one given on the line before it."""
+    [(words, cost)] = _stable(SOFTMAX_CALL, "cost")
+    assert "`np.log(probs)` takes the log of a probability" in words
+    scores = np.array([0.0, 800.0, 3.0])
+    expected = -torch.log_softmax(torch.tensor(scores), 0).numpy()
+    assert np.allclose(cost(scores, 0), expected[0]) and np.isfinite(cost(scores, 0))
+    changed = SOFTMAX_CALL.replace("    probs = -np.log(probs)", "    probs = probs + 0\n" * 2)
+    assert not _stable(changed.replace("loss = probs[target]", "loss = -np.log(probs)"), "cost")
 
 
 @pytest.mark.parametrize(
@@ -145,3 +176,36 @@ def test_a_root_without_the_stability_term_given_gets_it_under():
     found = [e for e in edits(EVAL_ROOT, "norm") if e.kind == "eps"]
     assert len(found) == 1 and "`np.sqrt(var)` lacks `eps` under it" in found[0].text
     assert "(var + eps) ** 0.5" in ast.unparse(functions(found[0].source)["norm"])
+
+
+def test_stable_forms_are_tried_before_every_other_kind_of_edit():
+    """A search spends a bounded number of trials: a log of a probability, which only a stable
+    form repairs, must not wait behind a long function's other edits (a CS224n learner's
+    word2vec cost ran out of trials first)."""
+    kinds = [e.kind for e in edits(BCE, "nll")]
+    assert kinds[:3] == ["stable"] * 3 and "stable" not in kinds[3:]
+
+
+RECIPROCAL = """
+import numpy as np
+
+
+class LogReg:
+    def mu(self, X, y):
+        return 1 / (1 + np.exp(-y * (self.bias + X @ self.weight)))
+
+    def loss(self, X, y):
+        return np.mean(np.log(1 / self.mu(X, y)))
+"""
+
+
+def test_a_log_of_one_over_a_sigmoid_method_is_written_from_its_scores():
+    """A UW learner's loss, `np.log(1 / self.mu(X, y))`, whose `mu` is a sigmoid of `y * (b +
+    X @ w)` under another name: the method's one `return` is read with the call's arguments."""
+    [(words, loss)] = _stable(RECIPROCAL, "LogReg.loss")
+    assert "`np.log(1 / self.mu(X, y))` takes the log of a probability" in words
+    model = type("M", (), {"bias": 0.0, "weight": np.array([1.0]), "mu": None})()
+    X, y = np.array([[900.0], [-2.0]]), np.array([-1.0, 1.0])
+    expected = np.mean(np.logaddexp(0, -y * X[:, 0]))
+    with np.errstate(over="ignore", divide="ignore"):
+        assert np.isclose(loss(model, X, y), expected)

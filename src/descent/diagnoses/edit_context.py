@@ -38,8 +38,19 @@ class Context:
     unused: tuple = ()  # the stability terms (an eps) the function is given and never reads
     stability: tuple = ()  # every stability term it is given, read or not
     ignored: tuple = ()  # the other inputs it is given and never reads (an upstream gradient)
-    values: dict = field(default_factory=dict)  # name -> its value, for a name assigned once
+    stores: dict = field(default_factory=dict)  # name -> [(line, value or None)], :func:`_stores`
     undefined: frozenset = frozenset()  # the names it reads that nothing defines (a typo)
+
+    def value(self, name: str, line: int | None) -> ast.expr | None:
+        """What ``name`` holds where line ``line`` reads it: the value of the plain ``name =
+        value`` stored last on a line before it; ``None`` where the last store before it is
+        another kind (``x -= c``, a tuple's item) or none is. With no line (a node an edit
+        wrote), the value of a name stored only once."""
+        stores = self.stores.get(name, [])
+        if line is None:
+            return stores[0][1] if len(stores) == 1 else None
+        before = [value for at, value in stores if at < line]
+        return before[-1] if before else None
 
     def quote(self, node: ast.AST) -> str:
         text = ast.get_source_segment(self.source, node) or ast.unparse(node)
@@ -116,7 +127,8 @@ def reached(
     ``forward``, ``backward``): a course's class keeps many methods the exercise never runs,
     and a bounded search must not spend its trials on them. A method read off a module-level
     object of one of the module's classes (``objects``, :func:`instances`: ``_net.mse_grad``)
-    is reached, and nothing else of that class."""
+    is reached, and nothing else of that class. A function a class reached binds to an
+    attribute (``aliases``' ``"Class.attr"``) is reached as that method would be."""
     aliases, bases, objects = aliases or {}, bases or {}, objects or {}
     out: list[str] = []
     classes: list[str] = []
@@ -141,6 +153,11 @@ def reached(
                     classes += _with_bases(called, bases, defs, classes)
         todo += [
             d for d in defs if d not in out and d not in todo and _runs(d, classes, attributes)
+        ]
+        todo += [
+            f
+            for a, f in aliases.items()
+            if f in defs and f not in out and _runs(a, classes, attributes)
         ]
     return out
 
@@ -184,15 +201,26 @@ def bases(source: str) -> dict[str, tuple[str, ...]]:
 
 
 def aliases(source: str) -> dict[str, str]:
-    """The module's top-level names bound to one of its functions or classes (``A = B``)."""
+    """The module's top-level names bound to one of its functions or classes (``A = B``), and
+    the attributes its classes bind so in their bodies, as ``"Class.attr"`` (``class _Model:
+    compute_loss = compute_loss``: a course's method kept as a function and called on an
+    object)."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return {}
     units = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    found = _bound(tree.body, units, "")
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        found.update(_bound(cls.body, units, f"{cls.name}."))
+    return found
+
+
+def _bound(body: list[ast.stmt], units: set[str], prefix: str) -> dict[str, str]:
+    """The names ``body`` binds to one of ``units`` (``A = B``), each after ``prefix``."""
     return {
-        t.id: n.value.id
-        for n in tree.body
+        f"{prefix}{t.id}": n.value.id
+        for n in body
         if isinstance(n, ast.Assign) and isinstance(n.value, ast.Name) and n.value.id in units
         for t in n.targets
         if isinstance(t, ast.Name)
@@ -242,7 +270,7 @@ def read(
     terms = [h for h in ctx.hyperparameters if STABILITY.search(ast.unparse(h))]
     ctx.stability = (*terms, *_members(fn, siblings, unread=False))
     ctx.ignored = _ignored(fn)
-    ctx.values = _assigned_once(fn)
+    ctx.stores = _stores(fn)
     ctx.undefined = _undefined(fn, source)
     return ctx
 
@@ -272,21 +300,21 @@ def _undefined(fn: ast.FunctionDef, source: str) -> frozenset[str]:
     return frozenset(read - defined)
 
 
-def _assigned_once(fn: ast.FunctionDef) -> dict[str, ast.expr]:
-    """The names ``fn`` stores exactly once, by a plain ``name = value``, with their value (what
-    a rule reads back through a name: ``p = sigmoid(z)``, then ``np.log(p)``)."""
-    stores: dict[str, int] = {}
+def _stores(fn: ast.FunctionDef) -> dict[str, list[tuple[int, ast.expr | None]]]:
+    """Each name ``fn`` stores, with the line of each store, in line order, and the value where
+    the store is a plain ``name = value`` (``None`` for another: ``x -= c``, a tuple's item, a
+    loop's target): what a rule reads back through a name (``p = sigmoid(z)``, then
+    ``np.log(p)``)."""
+    plain = {
+        id(node.targets[0]): node.value
+        for node in ast.walk(fn)
+        if isinstance(node, ast.Assign) and len(node.targets) == 1
+    }
+    found: dict[str, list[tuple[int, ast.expr | None]]] = {}
     for node in ast.walk(fn):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            stores[node.id] = stores.get(node.id, 0) + 1
-    return {
-        node.targets[0].id: node.value
-        for node in ast.walk(fn)
-        if isinstance(node, ast.Assign)
-        and len(node.targets) == 1
-        and isinstance(node.targets[0], ast.Name)
-        and stores.get(node.targets[0].id) == 1
-    }
+            found.setdefault(node.id, []).append((node.lineno, plain.get(id(node))))
+    return {name: sorted(stores, key=lambda s: s[0]) for name, stores in found.items()}
 
 
 def _ignored(fn: ast.FunctionDef) -> tuple[str, ...]:

@@ -753,6 +753,11 @@ def _stored(stmt: ast.stmt) -> set[str]:
 # reaches them whatever the size of the code: two statements in the wrong order (one edit per
 # pair of neighbours), a value one step behind, before the kinds written at every operator.
 RULES: tuple[Rule, ...] = (
+    # first: they write only at an exp or a log, and pass only where every failure was an
+    # overflow or an underflow, which a search spending its trials elsewhere would not reach
+    shift,
+    stable_log,
+    stable_ratio,
     _constant_for_argument,
     _left_out,
     eps_under_root,
@@ -775,9 +780,6 @@ RULES: tuple[Rule, ...] = (
     _drawn,
     _unclipped,
     _grouping,
-    shift,
-    stable_log,
-    stable_ratio,
     _order,
     _power,
     _operator,

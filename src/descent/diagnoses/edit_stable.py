@@ -2,8 +2,8 @@
 unshifted scores shifted by their maximum (a softmax), a log taken of a probability (a sigmoid,
 one minus a sigmoid, a softmax's ratio) written from the scores themselves, ``log(1 + exp(z))``
 written as a softplus, and a sigmoid or a tanh written as a ratio of exps rewritten so that no
-exp overflows into inf / inf. A name the function assigns once is read through (``p =
-sigmoid(z)``, then ``np.log(p)``). The words say what overflows or underflows, never the stable
+exp overflows into inf / inf. A name is read through to the value it was last given before the
+line that reads it (``p = sigmoid(z)``, then ``np.log(p)``). The words say what overflows or underflows, never the stable
 form. The rules are part of :data:`descent.diagnoses.edit_rules.RULES`.
 """
 
@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 from collections.abc import Iterator
 from typing import cast
 
-from .edit_context import STABILITY, Context
+from .edit_context import STABILITY, Context, functions
 from .edit_nodes import (
     AXIS_KEYWORDS,
     LIBRARIES,
@@ -159,7 +160,27 @@ def stable_ratio(node, ctx):
         yield "stable", f"`{ctx.quote(node)}` {RATIO}", ast.BinOp(ast.Constant(1), ast.Sub(), ratio)
 
 
+_RESHAPES = frozenset({"flatten", "ravel", "squeeze", "reshape", "view"})
+
+
+def _reshaped(node: ast.AST) -> bool:
+    """``node`` is an array's method that only lays its entries out anew (``p.ravel()``)."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return False
+    return method_call(node) and node.func.attr in _RESHAPES
+
+
 def _log_from_scores(value: ast.AST, library: str, ctx: Context) -> ast.expr | None:
+    if _reshaped(value):  # log(p.ravel()) = log(p).ravel()
+        call = cast(ast.Call, value)
+        method = cast(ast.Attribute, call.func)
+        inner = _log_from_scores(_through(method.value, ctx), library, ctx)
+        if inner is None:
+            return None
+        return ast.Call(ast.Attribute(inner, method.attr, ast.Load()), call.args, call.keywords)
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Div) and is_number(value.left, 1):
+        inner = _log_from_scores(_through(value.right, ctx), library, ctx)
+        return None if inner is None else ast.UnaryOp(ast.USub(), inner)  # log(1 / p) = -log(p)
     z = _sigmoid_of(value, ctx)
     if z is not None:  # log(sigmoid(z)) = -softplus(-z)
         return ast.UnaryOp(ast.USub(), _softplus(ast.UnaryOp(ast.USub(), z), library))
@@ -171,7 +192,18 @@ def _log_from_scores(value: ast.AST, library: str, ctx: Context) -> ast.expr | N
         u = _exponent(_through(value.left, ctx))
         if u is not None:  # log(exp(u) / s) = u - log(s)
             return ast.BinOp(copy.deepcopy(u), ast.Sub(), _log(value.right, library))
-    return None
+    u = _softmax_of(value)
+    return None if u is None or library == "math" else _template(_LOG_SOFTMAX, u, library)
+
+
+def _softmax_of(value: ast.AST) -> ast.expr | None:
+    """The scores of a call of a function named for a softmax (``softmax(x)``, ``softmax(x,
+    axis=1)``), taken over the last axis, which is the one a row's classes lie on."""
+    name = (callee(value) or "").lower() if isinstance(value, ast.Call) else ""
+    if "softmax" not in name or "log" in name:
+        return None
+    args = cast(ast.Call, value).args
+    return args[0] if args and not any(isinstance(a, ast.Starred) for a in args) else None
 
 
 def _softplus_of(value: ast.AST, library: str, ctx: Context) -> ast.expr | None:
@@ -209,20 +241,35 @@ _SOFTPLUS = {
 }
 
 
+# log(softmax(z)) over the last axis, shifted by the maximum so that no exp overflows
+_LOG_SOFTMAX = {
+    "numpy": "_z - {library}.max(_z, axis=-1, keepdims=True) - {library}.log({library}.sum("
+    "{library}.exp(_z - {library}.max(_z, axis=-1, keepdims=True)), axis=-1, keepdims=True))",
+    "torch": "torch.log_softmax(_z, dim=-1)",
+}
+
+
 def _softplus(z: ast.expr, library: str) -> ast.expr:
+    return _template(_SOFTPLUS, z, library)
+
+
+def _template(forms: dict[str, str], z: ast.expr, library: str) -> ast.expr:
+    """The form of ``forms`` for the library the student's log was taken in, filled with ``z``."""
     kind = "numpy" if library in ("np", "numpy", "jnp") else library
-    template = _SOFTPLUS.get(kind, _SOFTPLUS["torch"]).format(library=library)
+    template = forms.get(kind, forms["torch"]).format(library=library)
     return cast(ast.expr, _Fill(z).visit(ast.parse(template, mode="eval").body))
 
 
 class _Fill(ast.NodeTransformer):
-    """The placeholder ``_z`` of a template replaced by a copy of ``z``."""
+    """Names replaced by copies of expressions: the placeholder ``_z`` of a template by ``z``, or
+    each name of a dict by its value."""
 
-    def __init__(self, z: ast.expr):
-        self.z = z
+    def __init__(self, z: ast.expr | dict[str, ast.expr]):
+        self.values = z if isinstance(z, dict) else {"_z": z}
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
-        return copy.deepcopy(self.z) if node.id == "_z" else node
+        value = self.values.get(node.id)
+        return node if value is None else copy.deepcopy(value)
 
 
 def _sigmoid_of(value: ast.AST, ctx: Context) -> ast.expr | None:
@@ -233,6 +280,7 @@ def _sigmoid_of(value: ast.AST, ctx: Context) -> ast.expr | None:
         name = (callee(value) or "").lower()
         if "sigmoid" in name or name in ("expit", "logistic"):
             return value.args[0]
+    value = _inlined(value, ctx)
     if not (isinstance(value, ast.BinOp) and isinstance(value.op, ast.Div)):
         return None
     top = _through(value.left, ctx)
@@ -241,9 +289,41 @@ def _sigmoid_of(value: ast.AST, ctx: Context) -> ast.expr | None:
         e = _exponent(term) if term is not None else None
         if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub):
             return e.operand
-        return None
+        return None if e is None else ast.UnaryOp(ast.USub(), copy.deepcopy(e))  # exp(-y * a)
     z = _exponent(top)
     return z if z is not None and _one_plus(value.right, ctx) == ast.dump(top) else None
+
+
+def _inlined(node: ast.AST, ctx: Context) -> ast.AST:
+    """``node``, or where it calls a function of the module (or a method, on ``self``) whose body
+    is one ``return``, what that returns with the call's arguments in its parameters' places (a
+    sigmoid under another name: ``self.mu(X, y)``)."""
+    if not (isinstance(node, ast.Call) and node.args and not node.keywords):
+        return node
+    owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+    on_self = isinstance(owner, ast.Name) and owner.id == "self"
+    if owner is not None and not on_self:
+        return node
+    found = _returns(ctx.source).get((on_self, callee(node) or ""))
+    if found is None or len(found[0]) != len(node.args):
+        return node
+    params, value = found
+    return _Fill(dict(zip(params, node.args))).visit(copy.deepcopy(value))
+
+
+@functools.lru_cache(maxsize=8)
+def _returns(source: str) -> dict[tuple[bool, str], tuple[tuple[str, ...], ast.expr]]:
+    """{(a method?, name): (its parameters, what it returns)} for each function and method of
+    the module ``source`` whose body is one ``return`` (a docstring aside)."""
+    found = {}
+    for key, fn in functions(source).items():
+        body = [s for s in fn.body if not isinstance(s, ast.Expr)]  # a docstring, a bare call
+        params = [a.arg for a in fn.args.args]
+        method = "." in key
+        if len(body) == 1 and isinstance(body[0], ast.Return) and body[0].value is not None:
+            params = params[1:] if method else params
+            found[(method, fn.name)] = (tuple(params), body[0].value)
+    return found
 
 
 def _tanh_of(top: ast.AST, below: ast.AST, ctx: Context) -> tuple[ast.Call, ast.expr] | None:
@@ -316,7 +396,8 @@ def _owner_is(node: ast.Call, name: str) -> bool:
 
 
 def _through(node: ast.AST, ctx: Context) -> ast.AST:
-    """``node``, or the value of the name it is where the function assigns that name once."""
-    if isinstance(node, ast.Name) and isinstance(ctx.values.get(node.id), ast.AST):
-        return ctx.values[node.id]
+    """``node``, or the value of the name it is where ``node`` reads it (:meth:`Context.value`)."""
+    if isinstance(node, ast.Name):
+        value = ctx.value(node.id, getattr(node, "lineno", None))
+        return node if value is None else value
     return node
