@@ -62,3 +62,28 @@ def test_a_probability_read_as_the_other_outcome_is_complemented_everywhere():
     assert found[0][0].startswith("line 8 (in `dropout`): `p` (2 times on line 8) is used as")
     assert "(np.random.rand(*x.shape) < 1 - p) / (1 - p)" in found[0][1]
     assert "if p == 0:" in found[0][1]
+
+
+SIGN_COPIED = """
+import numpy as np
+
+
+def update(p, g, m, v, t, b1, b2):
+    m = b1 * m + (1 - b1) * g
+    v = b2 * v + (1 - b2) * g * g
+    m_hat = m / (1 + np.power(b1, t))
+    v_hat = v / (1 + np.power(b2, t))
+    return p - 0.1 * m_hat / (np.sqrt(v_hat) + 1e-8), m, v
+"""
+
+
+def test_an_operator_slip_copied_to_a_twin_line_is_changed_on_both_at_once():
+    """A DLFS learner's bias corrections both written `1 + beta ** t`: no single edit repairs
+    either moment, the change on both lines does; expressions unlike it keep their sign."""
+    found = [(t, f) for t, f in _everywhere(SIGN_COPIED, "update") if "`+` in `1 + np" in t]
+    assert found[0][0].endswith(
+        "is the wrong one, and in each expression written like it (lines 8, 9)"
+    )
+    assert "m / (1 - np.power(b1, t))" in found[0][1]
+    assert "v / (1 - np.power(b2, t))" in found[0][1]
+    assert "np.sqrt(v_hat) + 1e-08" in found[0][1]  # not a twin: unchanged

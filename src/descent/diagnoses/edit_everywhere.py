@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 
 from .edit_context import Context, frozen
 from .edit_rules import (
+    TWIN_RULES,
     constant_text,
     corrected_power,
     one_axis,
@@ -37,7 +38,61 @@ def everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, st
         _exps_everywhere(fn, ctx),
         *(_at_once(fn, ctx, *entry) for entry in _AT_ONCE[2:]),
         _complements_everywhere(fn, ctx),
+        _twins_everywhere(fn, ctx),
     )
+
+
+def _twins_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:
+    """A change of :data:`.edit_rules.TWIN_RULES` made at once in every expression written like
+    the one changed on other lines, its names' numbers and ``_w`` / ``_b`` aside (a sign slip in
+    ``1 + beta1 ** t`` copied to ``1 + beta2 ** t``; the same line for a weight and a bias)."""
+    groups: dict[str, list[ast.AST]] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, (ast.BinOp, ast.UnaryOp)) and not frozen(node):
+            groups.setdefault(_TWIN_NAME.sub(r"\1'", ast.dump(node)), []).append(node)
+    for nodes in groups.values():
+        if len({getattr(n, "lineno", 0) for n in nodes}) < 2:
+            continue
+        for rule in TWIN_RULES:
+            options = [list(rule(n, ctx)) for n in nodes]
+            for k in range(min(len(o) for o in options)):
+                changes = {id(n): o[k][2] for n, o in zip(nodes, options)}
+                kind, text = options[0][k][0], options[0][k][1]
+                said = f"{text}, and in each expression written like it {_places(nodes)}"
+                edited = _Replace(changes).visit(_marked_copy(fn, nodes))
+                yield (
+                    kind,
+                    getattr(nodes[0], "lineno", fn.lineno),
+                    said,
+                    ast.fix_missing_locations(edited),
+                )
+
+
+# a name's or an attribute's number or weight / bias suffix, dropped to tell twins
+_TWIN_NAME = re.compile(r"((?:id|attr)='[A-Za-z_]*?)(?:_?[wWbB]|\d+)'")
+
+
+def _marked_copy(fn: ast.FunctionDef, nodes: list[ast.AST]) -> ast.FunctionDef:
+    """A copy of ``fn`` whose copies of ``nodes`` carry the id of their original."""
+    for n in nodes:  # marked for the copy only: the marks are copied with the nodes
+        n._descent_twin = id(n)  # type: ignore[attr-defined]
+    edited = copy.deepcopy(fn)
+    for n in nodes:
+        del n._descent_twin  # type: ignore[attr-defined]
+    return edited
+
+
+class _Replace(ast.NodeTransformer):
+    """The nodes marked by :func:`_marked_copy` replaced by their change."""
+
+    def __init__(self, changes: dict[int, ast.AST]):
+        self.changes = changes
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        mark = getattr(node, "_descent_twin", None)
+        if mark in self.changes:
+            return ast.copy_location(copy.deepcopy(self.changes[mark]), node)
+        return super().generic_visit(node)
 
 
 def _everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:

@@ -789,5 +789,9 @@ RULES: tuple[Rule, ...] = (
     other_name,
 )
 
+# The rules also made at once at every expression written like the one changed (a sign slip
+# copied to the second moment's line): :func:`.edit_everywhere.everywhere`'s twins.
+TWIN_RULES: tuple[Rule, ...] = (_operator, _term)
+
 # The only rules a loop's bound gets (:func:`.edit_context.bound`): a count one off.
 BOUND_RULES: tuple[Rule, ...] = (_boundary, _count)
