@@ -65,6 +65,8 @@
                              own.
 * :mod:`.edit_state`         the edit for state a call keeps: a value computed from it, never stored
                              back.
+* :mod:`.edit_calls`         edits of which library call was made: min for max, n - 1, an exp's
+                             sign.
 * :mod:`.edit_stable`        edits that make an unstable formula stable: a log, a ratio of exps, a
                              shift.
 * :mod:`.edit_nodes`         helpers the edit rules share: a call read, a changed copy of it

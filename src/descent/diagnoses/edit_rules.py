@@ -12,6 +12,7 @@ import ast
 import copy
 from collections.abc import Callable, Iterator
 
+from .edit_calls import biased, exp_sign, extreme
 from .edit_context import Context, bound
 from .edit_names import lag, near_name, other_name, undefined_name
 from .edit_nodes import (
@@ -783,14 +784,16 @@ RULES: tuple[Rule, ...] = (
     _order,
     _power,
     _operator,
+    exp_sign,
+    extreme,
+    biased,
     _comparison,
     _count,
     _term,
     other_name,
 )
 
-# The rules also made at once at every expression written like the one changed (a sign slip
-# copied to the second moment's line): :func:`.edit_everywhere.everywhere`'s twins.
+# also made at once in every expression written like the one changed (edit_everywhere's twins)
 TWIN_RULES: tuple[Rule, ...] = (_operator, _term)
 
 # The only rules a loop's bound gets (:func:`.edit_context.bound`): a count one off.

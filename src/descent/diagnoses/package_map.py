@@ -392,6 +392,14 @@ MODULES: tuple[Module, ...] = (
         stage="verification",
     ),
     Module(
+        "edit_calls",
+        "the student's own source, as a tree",
+        "edits of which library call was made: min for max, n - 1, an exp's sign.",
+        "nothing alone: the maximum for the minimum (or the reverse), a variance divided by n, "
+        "an exponent negated",
+        stage="verification",
+    ),
+    Module(
         "edit_stable",
         "the student's own source, as a tree",
         "edits that make an unstable formula stable: a log, a ratio of exps, a shift.",

@@ -1,0 +1,60 @@
+"""Edits of which library call the student made, for a repair search (part of
+:data:`descent.diagnoses.edit_rules.RULES`): the minimum taken where the maximum belongs (or
+the reverse), a variance or a standard deviation divided by n - 1 where n belongs, and an exp
+whose exponent has the wrong sign. The words name the kind of mistake and quote the student's
+call, never the fix.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+
+from .edit_nodes import LIBRARIES, callee
+
+_EXTREMES = {"min": "max", "max": "min", "amin": "amax", "amax": "amin"}
+_SPREADS = frozenset({"var", "std"})
+
+
+def extreme(node, ctx):
+    """``np.min`` (``x.min``, ``np.amin``) where the maximum belongs, or the reverse: a softmax
+    shifted by each row's minimum overflows as an unshifted one does."""
+    if isinstance(node, ast.Attribute) and node.attr in _EXTREMES:
+        other = _EXTREMES[node.attr]
+        said = f"`{ctx.quote(node)}` takes the {_WORD[node.attr]} where the {_WORD[other]} belongs"
+        yield "reduction", said, ast.Attribute(node.value, other, node.ctx)
+
+
+_WORD = {"min": "minimum", "amin": "minimum", "max": "maximum", "amax": "maximum"}
+
+
+def biased(node, ctx):
+    """A variance or a standard deviation divided by n - 1 (torch's default, ``ddof=1`` in
+    NumPy) where the division by n belongs, as a normalization's statistics are."""
+    if not (isinstance(node, ast.Call) and callee(node) in _SPREADS):
+        return
+    owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+    if isinstance(owner, ast.Name) and owner.id in ("np", "numpy") and not node.keywords:
+        return  # NumPy's own default divides by n already
+    kept = [k for k in node.keywords if k.arg not in ("ddof", "unbiased", "correction")]
+    if len(kept) == len(node.keywords) and isinstance(owner, ast.Name) and owner.id in LIBRARIES:
+        spelled = ["correction"] if owner.id == "torch" else []
+    elif len(kept) == len(node.keywords):
+        spelled = ["correction", "ddof"]  # a tensor's method or an array's: which is not known
+    else:
+        spelled = ["ddof" if any(k.arg == "ddof" for k in node.keywords) else "correction"]
+    said = f"`{ctx.quote(node)}` divides by n - 1 (an unbiased estimate) where n belongs"
+    for word in spelled:
+        keywords = [*kept, ast.keyword(word, ast.Constant(0))]
+        yield "reduction", said, ast.Call(node.func, node.args, keywords)
+
+
+def exp_sign(node, ctx):
+    """An exp whose exponent has the wrong sign (``1 / (1 + np.exp(z))``, a sigmoid of -z); a
+    minus sign that does not belong is :func:`.edit_rules._operator`'s."""
+    if not (isinstance(node, ast.Call) and callee(node) == "exp" and not node.keywords):
+        return
+    if len(node.args) == 1 and not isinstance(node.args[0], ast.UnaryOp):
+        negated = ast.UnaryOp(ast.USub(), copy.deepcopy(node.args[0]))
+        said = f"the exponent in `{ctx.quote(node)}` has the wrong sign"
+        yield "sign", said, ast.Call(node.func, [negated], [])

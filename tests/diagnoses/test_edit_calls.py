@@ -1,0 +1,89 @@
+"""Edits of which library call the student made (``descent.diagnoses.edit_calls``): the
+minimum where the maximum belongs, an unbiased variance where the biased one belongs, an exp's
+sign. Each edited function is run: it gives the reference's result, and the unedited one
+does not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from descent.diagnoses.edits import edits
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+CALLS = """
+import numpy as np
+import torch
+
+
+def softmax(x):
+    e = np.exp(x - np.apply_along_axis(np.min, 1, x)[:, None])
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def layernorm(x, eps=1e-5):
+    return (x - x.mean(-1, keepdim=True)) / torch.sqrt(x.var(-1, keepdim=True) + eps)
+
+
+def spread(x):
+    return np.std(x, ddof=1)
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(z))
+"""
+
+
+def _edited(function: str, kind: str) -> list:
+    """(words, the edited function run as code) of each edit of ``kind`` of ``function``."""
+    found = []
+    for edit in edits(CALLS, function):
+        if edit.kind == kind:
+            space: dict = {"np": np, "torch": torch}
+            exec(compile(edit.source, "<edited>", "exec"), space)  # noqa: S102 - the test's text
+            found.append((edit.text, space[function]))
+    return found
+
+
+def _first_right(found: list, reference, *args) -> str:
+    """The words of the first edit whose function gives ``reference``'s result on ``args``."""
+    for words, fn in found:
+        try:
+            with np.errstate(all="ignore"):  # the unedited forms overflow on purpose
+                got = np.asarray(fn(*args))
+            if np.allclose(got, np.asarray(reference(*args))):
+                return words
+        except (TypeError, ValueError, RuntimeError):
+            continue  # an edit spelled for the other library
+    raise AssertionError("no edit gives the reference's result")
+
+
+def test_the_minimum_where_the_maximum_belongs_is_swapped():
+    """A CS224n learner's softmax shifted by each row's minimum: finite again at 1e3 apart."""
+    x = np.array([[0.0, 1000.0], [1.0, 2.0]])
+    reference = torch.softmax(torch.tensor(x), 1).numpy()
+    words = _first_right(_edited("softmax", "reduction"), lambda x: reference, x)
+    assert words.endswith("`np.min` takes the minimum where the maximum belongs")
+
+
+def test_an_unbiased_variance_is_made_biased_in_the_spelling_of_its_library():
+    """A fast.ai learner's layer norm with torch's default unbiased `x.var`, and NumPy's
+    `ddof=1`: divided by n, as `torch.nn.functional.layer_norm` and `np.std` are."""
+    x = torch.tensor([[1.0, 2.0, 4.0], [0.0, -1.0, 3.0]], dtype=torch.float64)
+    reference = torch.nn.functional.layer_norm(x, (3,), eps=1e-5)
+    words = _first_right(_edited("layernorm", "reduction"), lambda x: reference, x)
+    assert "`x.var(-1, keepdim=True)` divides by n - 1 (an unbiased estimate)" in words
+    values = np.array([1.0, 2.0, 6.0])
+    words = _first_right(_edited("spread", "reduction"), np.std, values)
+    assert "`np.std(x, ddof=1)` divides by n - 1" in words
+
+
+def test_an_exponent_of_the_wrong_sign_is_negated_and_a_minus_sign_is_not_doubled():
+    z = np.array([-2.0, 0.0, 3.0])
+    words = _first_right(_edited("sigmoid", "sign"), lambda z: 1 / (1 + np.exp(-z)), z)
+    assert words.endswith("the exponent in `np.exp(z)` has the wrong sign")
+    negated = CALLS.replace("np.exp(z)", "np.exp(-z)")
+    texts = [e.text for e in edits(negated, "sigmoid") if e.kind == "sign"]
+    assert texts and all("wrong sign" not in t for t in texts)  # the minus dropped instead
