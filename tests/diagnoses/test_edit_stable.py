@@ -209,3 +209,32 @@ def test_a_log_of_one_over_a_sigmoid_method_is_written_from_its_scores():
     expected = np.mean(np.logaddexp(0, -y * X[:, 0]))
     with np.errstate(over="ignore", divide="ignore"):
         assert np.isclose(loss(model, X, y), expected)
+
+
+FLOORED = """
+import numpy as np
+
+
+def nll(z, y):
+    h = 1 / (1 + np.exp(-z))
+    return -(y * np.log(1e-10 + h) + (1 - y) * np.log(1e-10 + 1 - h))
+
+
+def capped(z):
+    h = 1 / (1 + np.exp(-z))
+    return -np.log(np.clip(h, 10 ** -16, 1.0))
+"""
+
+
+def test_a_log_kept_off_zero_by_a_floor_is_written_from_the_scores():
+    """CS229 learners' `np.log(1e-10 + h)`, `np.log(1e-10 + 1 - h)` and a clip: the floor
+    caps a confident mistake's loss at about 23; the stable form is the loss, and `h = 1 / (1
+    + exp(-z))` is read as the sigmoid it is, not as the reciprocal of `1 + exp(-z)`."""
+    z, y = np.array([-800.0, 0.5, 800.0]), np.array([1.0, 0.0, 0.0])
+    expected = y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z)
+    words, nll = _stable(FLOORED, "nll")[0]
+    assert "`np.log(1e-10 + h)` and the other logs (2 times on line 7)" in words
+    with np.errstate(over="ignore"):
+        assert np.allclose(nll(z, y), expected)
+        [(_, capped)] = _stable(FLOORED, "capped")
+        assert np.allclose(capped(z), np.logaddexp(0, -z))

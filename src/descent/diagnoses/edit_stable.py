@@ -119,15 +119,17 @@ def _under_root(node: ast.AST) -> ast.expr | None:
 def stable_log(node, ctx):
     """A log of a probability the function computed first: of a sigmoid of ``z`` (or one
     minus it), of ``1 + exp(z)``, or of a softmax's ratio ``exp(u) / s``, entries picked out
-    of it or not; written from ``z`` or ``u`` instead."""
+    of it or not, kept off 0 by a floor or not (:func:`_unfloored`); written from ``z`` or
+    ``u`` instead."""
     found = _log_of(node)
     if found is None:
         return
     inside, library = found
+    inside = _unfloored(inside)
     index = None
     if isinstance(inside, ast.Subscript):
         index, inside = inside.slice, inside.value
-    value = _through(inside, ctx)
+    value = _unfloored(_through(inside, ctx))
     said, new = OVERFLOWS_IN_LOG, _softplus_of(value, library, ctx)
     if new is None:
         said, new = UNDERFLOWS, _log_from_scores(value, library, ctx)
@@ -135,6 +137,40 @@ def stable_log(node, ctx):
         if index is not None:
             new = ast.Subscript(new, copy.deepcopy(index), ast.Load())
         yield "stable", f"`{ctx.quote(node)}` {said}", new
+
+
+_FLOORS = frozenset({"clip", "clamp", "maximum", "clip_"})
+
+
+def _unfloored(node: ast.AST) -> ast.AST:
+    """``p`` where ``node`` keeps a probability off 0 (``p + 1e-10``, ``np.clip(p, eps, 1 -
+    eps)``, ``np.maximum(p, 1e-12)``, ``p.clamp(min=eps)``): the floor caps the loss of a
+    confident mistake instead of computing it, and the stable form needs none."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        for kept, added in ((node.left, node.right), (node.right, node.left)):
+            if _small(added):
+                return kept
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub):  # 1e-10 + 1 - h
+        one = _unfloored(node.left)
+        if one is not node.left and is_number(one, 1):
+            return ast.BinOp(one, ast.Sub(), node.right)
+    if isinstance(node, ast.Call) and callee(node) in _FLOORS:
+        owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+        if method_call(node) and owner is not None:
+            return owner
+        if node.args and not method_call(node):
+            return node.args[0]
+    return node
+
+
+def _small(node: ast.AST) -> bool:
+    """``node`` is a small positive number written in (``1e-10``, ``10 ** -16``)."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and is_number(node.left, 10):
+        power = node.right
+        negative = isinstance(power, ast.UnaryOp) and isinstance(power.op, ast.USub)
+        return negative and isinstance(power.operand, ast.Constant)  # type: ignore[attr-defined]
+    value = node.value if isinstance(node, ast.Constant) else None
+    return type(value) is float and 0 < value < 1e-3
 
 
 def stable_ratio(node, ctx):
@@ -180,7 +216,8 @@ def _log_from_scores(value: ast.AST, library: str, ctx: Context) -> ast.expr | N
         return ast.Call(ast.Attribute(inner, method.attr, ast.Load()), call.args, call.keywords)
     if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Div) and is_number(value.left, 1):
         inner = _log_from_scores(_through(value.right, ctx), library, ctx)
-        return None if inner is None else ast.UnaryOp(ast.USub(), inner)  # log(1 / p) = -log(p)
+        if inner is not None:  # log(1 / p) = -log(p); else it may be 1 / (1 + exp(-z))
+            return ast.UnaryOp(ast.USub(), inner)
     z = _sigmoid_of(value, ctx)
     if z is not None:  # log(sigmoid(z)) = -softplus(-z)
         return ast.UnaryOp(ast.USub(), _softplus(ast.UnaryOp(ast.USub(), z), library))
