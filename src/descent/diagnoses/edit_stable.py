@@ -153,7 +153,7 @@ def _unfloored(node: ast.AST) -> ast.AST:
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub):  # 1e-10 + 1 - h
         one = _unfloored(node.left)
         if one is not node.left and is_number(one, 1):
-            return ast.BinOp(one, ast.Sub(), node.right)
+            return ast.BinOp(ast.Constant(1), ast.Sub(), node.right)
     if isinstance(node, ast.Call) and callee(node) in _FLOORS:
         owner = node.func.value if isinstance(node.func, ast.Attribute) else None
         if method_call(node) and owner is not None:
