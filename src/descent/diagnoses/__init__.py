@@ -67,6 +67,7 @@
                              back.
 * :mod:`.edit_calls`         edits of which library call was made: min for max, n - 1, an exp's
                              sign.
+* :mod:`.edit_shapes`        the edit of a result's layout: returned in the shape the input came in.
 * :mod:`.edit_stable`        edits that make an unstable formula stable: a log, a ratio of exps, a
                              shift.
 * :mod:`.edit_nodes`         helpers the edit rules share: a call read, a changed copy of it

@@ -33,11 +33,11 @@ from .edit_nodes import (
     with_keywords,
     without,
 )
+from .edit_shapes import input_shape
 from .edit_stable import eps_under_root, shift, stable_log, stable_ratio
 from .edit_state import stored_back
 
-# A rule reads one node of the function (with the function's context) and yields each change:
-# (kind, the text, the node that replaces it).
+# A rule reads a node (with its function's context) and yields (kind, text, replacing node).
 Rule = Callable[[ast.AST, Context], Iterator[tuple[str, str, ast.AST]]]
 
 _OPERATORS: dict[type, tuple[type, ...]] = {
@@ -750,9 +750,8 @@ def _stored(stmt: ast.stmt) -> set[str]:
     }
 
 
-# The kinds that write few edits and tell much come first, so that a count-bounded search
-# reaches them whatever the size of the code: two statements in the wrong order (one edit per
-# pair of neighbours), a value one step behind, before the kinds written at every operator.
+# Kinds that write few edits and tell much come first, for a count-bounded search to reach them
+# in code of any size: statements in the wrong order, a value a step behind, before operators.
 RULES: tuple[Rule, ...] = (
     # first: they write only at an exp or a log, and pass only where every failure was an
     # overflow or an underflow, which a search spending its trials elsewhere would not reach
@@ -790,6 +789,7 @@ RULES: tuple[Rule, ...] = (
     _comparison,
     _count,
     _term,
+    input_shape,
     other_name,
 )
 

@@ -148,7 +148,10 @@ def _open(fn: ast.FunctionDef) -> list[ast.AST]:
 
 
 def _line(node: ast.AST, new: ast.AST, fn: ast.FunctionDef) -> int:
-    """The line an edit is on: the node's, or for two statements swapped, the first one's."""
+    """The line an edit is on: the node's, or for two statements swapped, the first one's, or
+    the one a whole function's edit names (``_descent_line``)."""
+    if hasattr(new, "_descent_line"):
+        return new._descent_line
     if (
         node is fn
         or isinstance(node, (ast.For, ast.If, ast.With))

@@ -400,6 +400,13 @@ MODULES: tuple[Module, ...] = (
         stage="verification",
     ),
     Module(
+        "edit_shapes",
+        "the student's own source, as a tree",
+        "the edit of a result's layout: returned in the shape the input came in.",
+        "nothing alone: the input's shape kept as the call begins and given to the value returned",
+        stage="verification",
+    ),
+    Module(
         "edit_stable",
         "the student's own source, as a tree",
         "edits that make an unstable formula stable: a log, a ratio of exps, a shift.",

@@ -1,0 +1,74 @@
+"""An edit of a result's layout, for a repair search (part of
+:data:`descent.diagnoses.edit_rules.RULES`): the value returned laid out in the shape the
+input came in, where the code reshaped the input (a vector made a row, ``np.matrix``) and
+never gave the result the input's shape back. The words say the entries are right and the
+shape is not, never the fix.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+
+from .edit_context import frozen
+
+SNAPSHOT = "_descent_input_shape"  # a name no student's code uses
+
+
+def input_shape(node, ctx):
+    """The whole function (``node`` is ``ctx.function``): the first parameter's shape kept as
+    the call begins, and each ``return value`` made ``return value.reshape(that shape)``."""
+    fn = ctx.function
+    params = [a.arg for a in fn.args.args if a.arg not in ("self", "cls")]
+    returns = _own_returns(fn.body)
+    if node is not fn or not params or not returns or any(frozen(r) for r in returns):
+        return  # (a return inside a while loop is never edited)
+    if any(isinstance(r.value, ast.Tuple) for r in returns):
+        return  # a result and a cache: which of them has the input's shape is not known
+    first = params[0]
+    keep = ast.parse(f"{SNAPSHOT} = getattr({first}, 'shape', None)").body[0]
+    body = [keep, *(_Reshaped().visit(copy.deepcopy(s)) for s in fn.body)]
+    new = ast.FunctionDef(fn.name, fn.args, body, fn.decorator_list, fn.returns, fn.type_comment)
+    new._descent_line = returns[-1].lineno
+    said = (
+        f"`return {ctx.quote(returns[-1].value)}` gives the right entries in another shape than "
+        f"the one `{first}`, the input, came in (a shape your code gave it: a vector made a "
+        "row, say)"
+    )
+    yield "shape", said, new
+
+
+def _own_returns(body: list[ast.stmt]) -> list[ast.Return]:
+    """The ``return value`` statements of a function's body, in order, not those of a
+    function or a class defined in it."""
+    found: list[ast.Return] = []
+    for stmt in body:
+        if isinstance(stmt, ast.Return) and stmt.value is not None:
+            found.append(stmt)
+        elif not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            blocks = [getattr(stmt, f, []) for f in ("body", "orelse", "finalbody")]
+            blocks += [h.body for h in getattr(stmt, "handlers", [])]
+            for block in blocks:
+                found += _own_returns(block) if isinstance(block, list) else []
+    return found
+
+
+class _Reshaped(ast.NodeTransformer):
+    """Each ``return value`` of the function (not of one defined inside it) made ``return
+    value.reshape(<the input's shape>)``."""
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        return node  # a function defined inside returns its own values
+
+    def visit_Lambda(self, node: ast.Lambda) -> ast.AST:
+        return node
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
+        return node
+
+    def visit_Return(self, node: ast.Return) -> ast.AST:
+        if node.value is None:
+            return node
+        shape = ast.Name(SNAPSHOT, ast.Load())
+        reshaped = ast.Call(ast.Attribute(node.value, "reshape", ast.Load()), [shape], [])
+        return ast.copy_location(ast.Return(reshaped), node)
