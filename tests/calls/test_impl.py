@@ -187,3 +187,34 @@ def test_an_edit_runs_a_module_level_object_s_methods_from_the_edited_class_on_a
     found = impl.defined(module, ["backward"], elsewhere)
     assert found is not None and found["backward"](5) == -15
     assert module._net.calls == [5, 5]  # the student's own object ran: no copy was made
+
+
+def test_an_edit_rebinds_a_module_level_method_of_an_object_to_the_edited_class():
+    """A CMU wrapper's `_row = SoftMaxCrossEntropy()._softmax`: a bound method kept at the
+    module's top runs the edited method (on a copy of its object), not the one the module
+    bound before the edit; one of a class the edit leaves alone stays as it is."""
+    import types
+
+    text = """
+        class Loss:
+            def softmax(self, z):
+                return z + {0}
+
+        class Other:
+            def f(self, z):
+                return z
+
+        _row = Loss().softmax
+        _other = Other().f
+
+        def forward(z):
+            return _row(z) + _other(0)
+        """
+    module = types.ModuleType("course")
+    exec(textwrap.dedent(text.format(1)), module.__dict__)  # noqa: S102 - the test's own text
+    units = textwrap.dedent(text.format(2)).replace("_row = Loss().softmax\n", "")
+    found = impl.defined(module, ["forward"], units.replace("_other = Other().f\n", ""))
+    assert found is not None and found["forward"](10) == 12
+    assert module.forward(10) == 11  # the module itself unchanged
+    kept = found["forward"].__globals__["_other"]
+    assert kept is module._other

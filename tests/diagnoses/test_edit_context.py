@@ -180,3 +180,17 @@ def test_a_function_a_class_binds_to_an_attribute_is_reached_when_that_attribute
     found = reached(functions(source), ("forward",), aliases(source), bases(source))
     assert found == ["forward", "compute_loss", "sigmoid"]
     assert reached(functions(source), ("forward",), bases=bases(source)) == ["forward"]
+
+
+def test_a_method_of_an_object_bound_at_the_top_is_reached():
+    """`_row = SoftMaxCrossEntropy()._softmax` (a CMU 10-601 wrapper's): the name reaches that
+    class's method, as a call of the method on an object would."""
+    source = (
+        "class Loss:\n    def _softmax(self, z):\n        return z\n\n"
+        "    def unused(self):\n        return 0\n\n\n"
+        "_row = Loss()._softmax\n\n\n"
+        "def forward(z):\n    return _row(z)\n"
+    )
+    assert aliases(source) == {"_row": "Loss._softmax"}
+    found = reached(functions(source), ("forward",), aliases(source), bases(source))
+    assert "Loss._softmax" in found and "Loss.unused" not in found

@@ -509,6 +509,8 @@ def defined(module: Any, names: Sequence[str], source: str) -> dict[str, Callabl
             namespace[k] = renewed[id(v)]
         elif namespace.get(k) is v and _changed(type(v), renewed.get(id(type(v)))):
             namespace[k] = _of_class(v, renewed[id(type(v))])
+        elif namespace.get(k) is v and isinstance(v, types.MethodType):
+            namespace[k] = _rebound(v, renewed)
     if not all(_new_definition(fn, n, own) for n, fn in found.items()):
         return None  # not every one is a function or class the text defines
     return found  # type: ignore[return-value]
@@ -560,6 +562,20 @@ def _of_class(obj: Any, cls: type) -> Any:
     except Exception:  # noqa: BLE001 - the student's object, whatever its copy raises
         return obj
     return twin
+
+
+def _rebound(method: types.MethodType, renewed: dict[int, Any]) -> Any:
+    """``method`` (a module-level method of an object: ``_row = Softmax()._softmax``) bound to a
+    copy of its object made of its class as the edited text defines it, where the edit is in
+    that class; else ``method`` itself."""
+    owner = method.__self__
+    new = renewed.get(id(type(owner)))
+    if not _changed(type(owner), new):
+        return method
+    function = vars(new).get(method.__func__.__name__)
+    if not isinstance(function, types.FunctionType):
+        return method
+    return types.MethodType(function, _of_class(owner, new))
 
 
 def _new_definition(value: Any, name: str, own: dict[str, Any]) -> bool:

@@ -217,14 +217,22 @@ def aliases(source: str) -> dict[str, str]:
 
 
 def _bound(body: list[ast.stmt], units: set[str], prefix: str) -> dict[str, str]:
-    """The names ``body`` binds to one of ``units`` (``A = B``), each after ``prefix``."""
-    return {
-        f"{prefix}{t.id}": n.value.id
-        for n in body
-        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Name) and n.value.id in units
-        for t in n.targets
-        if isinstance(t, ast.Name)
-    }
+    """The names ``body`` binds to one of ``units`` (``A = B``), or to a method of an object of
+    one of them (``row = Softmax()._softmax``: ``"Softmax._softmax"``), each after ``prefix``."""
+    found = {}
+    for n in body:
+        if not (isinstance(n, ast.Assign) and len(n.targets) == 1):
+            continue
+        target, value = n.targets[0], n.value
+        if not isinstance(target, ast.Name):
+            continue
+        if isinstance(value, ast.Name) and value.id in units:
+            found[f"{prefix}{target.id}"] = value.id
+        if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Call):
+            made = value.value.func
+            if isinstance(made, ast.Name) and made.id in units:
+                found[f"{prefix}{target.id}"] = f"{made.id}.{value.attr}"
+    return found
 
 
 def instances(source: str) -> dict[str, str]:
