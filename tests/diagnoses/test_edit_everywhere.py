@@ -87,3 +87,15 @@ def test_an_operator_slip_copied_to_a_twin_line_is_changed_on_both_at_once():
     assert "m / (1 - np.power(b1, t))" in found[0][1]
     assert "v / (1 - np.power(b2, t))" in found[0][1]
     assert "np.sqrt(v_hat) + 1e-08" in found[0][1]  # not a twin: unchanged
+
+
+def test_keys_built_from_text_are_no_twins():
+    """`"W" + str(i)` written on many lines (a course's parameter keys) is no formula: no edit
+    of it at every place at once spends a search's trials."""
+    source = (
+        "def step(p, g, i):\n"
+        '    p["W" + str(i)] -= g["W" + str(i)]\n'
+        '    p["b" + str(i)] -= g["b" + str(i)]\n'
+        "    return p\n"
+    )
+    assert not [t for t, _ in _everywhere(source, "step") if "written like it" in t]

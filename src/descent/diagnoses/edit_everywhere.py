@@ -48,7 +48,7 @@ def _twins_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, 
     ``1 + beta1 ** t`` copied to ``1 + beta2 ** t``; the same line for a weight and a bias)."""
     groups: dict[str, list[ast.AST]] = {}
     for node in ast.walk(fn):
-        if isinstance(node, (ast.BinOp, ast.UnaryOp)) and not frozen(node):
+        if isinstance(node, (ast.BinOp, ast.UnaryOp)) and not frozen(node) and _numeric(node):
             groups.setdefault(_TWIN_NAME.sub(r"\1'", ast.dump(node)), []).append(node)
     for nodes in groups.values():
         if len({getattr(n, "lineno", 0) for n in nodes}) < 2:
@@ -66,6 +66,11 @@ def _twins_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, 
                     said,
                     ast.fix_missing_locations(edited),
                 )
+
+
+def _numeric(node: ast.AST) -> bool:
+    """``node`` writes no text (a key built as ``"W" + str(i)`` is no formula to repair)."""
+    return not any(isinstance(n, ast.Constant) and isinstance(n.value, str) for n in ast.walk(node))
 
 
 # a name's or an attribute's number or weight / bias suffix, dropped to tell twins
