@@ -94,8 +94,8 @@ def test_keys_built_from_text_are_no_twins():
     of it at every place at once spends a search's trials."""
     source = (
         "def step(p, g, i):\n"
-        '    p["W" + str(i)] -= g["W" + str(i)]\n'
-        '    p["b" + str(i)] -= g["b" + str(i)]\n'
-        "    return p\n"
+        '    p["W" + str(i)] = p["W" + str(i)] - g["W" + str(i)]\n'
+        '    p["b" + str(i)] = p["b" + str(i)] - g["b" + str(i)]\n'
+        '    return p["W" + str(i)]\n'
     )
     assert not [t for t, _ in _everywhere(source, "step") if "written like it" in t]
