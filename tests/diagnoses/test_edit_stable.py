@@ -63,6 +63,10 @@ def tanh(x):
 
 def softplus(z):
     return math.log(1 + math.exp(z))
+
+
+def scalar(x):
+    return 1 / (1 + math.exp(-x))
 """
 
 
@@ -238,3 +242,13 @@ def test_a_log_kept_off_zero_by_a_floor_is_written_from_the_scores():
         assert np.allclose(nll(z, y), expected)
         [(_, capped)] = _stable(FLOORED, "capped")
         assert np.allclose(capped(z), np.logaddexp(0, -z))
+
+
+def test_a_sigmoid_of_one_number_through_math_exp_never_exponentiates_above_zero():
+    """A CS229 learner's `1 / (1 + math.exp(-x))`, which raises OverflowError at x = -1000:
+    the same value from exps of numbers <= 0 only."""
+    [(words, edited)] = _stable(RATIOS, "scalar")
+    assert "takes math.exp of a number that can pass about 709" in words
+    assert edited(-1000.0) == 0.0 and edited(1000.0) == 1.0
+    assert edited(0.5) == pytest.approx(1 / (1 + math.exp(-0.5)), rel=1e-15)
+    assert edited(-3.0) == pytest.approx(1 / (1 + math.exp(3.0)), rel=1e-15)

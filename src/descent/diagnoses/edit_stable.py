@@ -39,6 +39,10 @@ OVERFLOWS_IN_LOG = (
     "computed without forming the exp"
 )
 RATIO = "is a ratio of exps that overflow to inf / inf (NaN) for large inputs"
+SCALAR = (
+    "takes math.exp of a number that can pass about 709, where math.exp raises OverflowError "
+    "(for inputs far below 0): only a number <= 0 belongs exponentiated"
+)
 _LOGS = frozenset({"log"})
 
 
@@ -188,12 +192,29 @@ def stable_ratio(node, ctx):
         s = _sigmoid(top, ast.UnaryOp(ast.USub(), copy.deepcopy(z)))
         new = ast.BinOp(s, ast.Mult(), ast.BinOp(ast.Constant(1), ast.Sub(), copy.deepcopy(s)))
         yield "stable", f"`{ctx.quote(node)}` {RATIO}", new if squared else s
+    scalar = _scalar_sigmoid(top, below, ctx)
+    if scalar is not None:
+        yield "stable", f"`{ctx.quote(node)}` {SCALAR}", scalar
     tanh = _tanh_of(top, below, ctx)
     if tanh is not None:
         exp, a = tanh
         twice = _exp_like(exp, ast.BinOp(ast.Constant(2), ast.Mult(), copy.deepcopy(a)))
         ratio = ast.BinOp(ast.Constant(2), ast.Div(), ast.BinOp(twice, ast.Add(), ast.Constant(1)))
         yield "stable", f"`{ctx.quote(node)}` {RATIO}", ast.BinOp(ast.Constant(1), ast.Sub(), ratio)
+
+
+def _scalar_sigmoid(top: ast.AST, below: ast.AST, ctx: Context) -> ast.expr | None:
+    """``1 / (1 + math.exp(e))`` (a sigmoid of ``-e`` of one number, whose ``math.exp`` raises
+    OverflowError for ``e`` above about 709) as ``exp(min(z, 0)) / (1 + exp(-abs(z)))``, the
+    same value with no exponent above 0."""
+    term = _one_plus_term(below, ctx) if is_number(top, 1) else None
+    e = _exponent(term) if isinstance(term, ast.Call) and _owner_is(term, "math") else None
+    if e is None:
+        return None
+    z = e.operand if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub) else None
+    z = z if z is not None else ast.UnaryOp(ast.USub(), copy.deepcopy(e))
+    template = "math.exp(min(_z, 0)) / (1 + math.exp(-abs(_z)))"
+    return cast(ast.expr, _Fill(z).visit(ast.parse(template, mode="eval").body))
 
 
 _RESHAPES = frozenset({"flatten", "ravel", "squeeze", "reshape", "view"})
