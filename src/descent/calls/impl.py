@@ -284,6 +284,14 @@ class Implementation:
         implementation to run recipes on, or ``None`` where the edit cannot be made."""
         return contextlib.nullcontext(None)
 
+    def strict_floats(self) -> contextlib.AbstractContextManager:
+        """Inside the block, the student's code runs with NumPy's float errors raised (a log
+        of 0, an exp that overflows): a re-run that asks on which line a float first went
+        wrong."""
+        import numpy as np  # not at start-up: the plugin loads without NumPy
+
+        return np.errstate(divide="raise", invalid="raise")
+
     def called_with(self, parts: tuple[str, ...], called: Sequence[str]) -> list[str]:
         """Record that the stand-ins of ``called`` ran while those of ``parts`` stood in, and
         return every part ever called with those stand-ins (see :meth:`stand_in`)."""

@@ -76,6 +76,12 @@
                              and updates.
 * :mod:`.repair`             an edit of the student's own code that makes every check of the
                              exercise pass.
+* :mod:`.float_trap`         where a float first went wrong: the line of a log of 0, an exp that
+                             overflows.
+* :mod:`.located`            where a cause is in the student's code: a repair's line, or a float
+                             error's.
+* :mod:`.claims`             a candidate cause as verification weighs it, and the words of an
+                             unnamed ratio.
 * :mod:`.verified`           a cause named only once verified: what a failure finally names.
 
 .. end of the map made by ``descent docs``

@@ -437,6 +437,27 @@ MODULES: tuple[Module, ...] = (
         stage="verification",
     ),
     Module(
+        "float_trap",
+        "the student's code run again, NumPy's float errors raised",
+        "where a float first went wrong: the line of a log of 0, an exp that overflows.",
+        "for an exercise no edit repairs: the line every non-finite comparison stops on",
+        stage="verification",
+    ),
+    Module(
+        "located",
+        "a repair, or a float error's line",
+        "where a cause is in the student's code: a repair's line, or a float error's.",
+        "the line as the cause where nothing verified names one, else as where it is",
+        stage="verification",
+    ),
+    Module(
+        "claims",
+        "nothing: the shape of a candidate cause",
+        "a candidate cause as verification weighs it, and the words of an unnamed ratio.",
+        "nothing alone: a claim's text, kind, slip and where it is in the code",
+        stage="verification",
+    ),
+    Module(
         "verified",
         "every comparison of the exercise",
         "a cause named only once verified: what a failure finally names.",

@@ -49,37 +49,18 @@ import torch
 from .. import variants
 from . import repair
 from .base import Diagnosis, NotApplicable, leaves, observed, witnessed
+from .claims import UNNAMED, Claim, unnamed
 from .ledger import Ledger, Record, agree
+from .located import placed, repaired, trap_of, trapped
 from .mutant import mutants, written_into
 from .order import MUTANT_PREEMPTS
 from .parameter import _inert, _scant
 from .pattern import HANDED_BACK
 from .values import either
 
-_UNNAMED = "times a constant ("  # the reading of a ratio that no quantity of the call names
-_PROPORTIONAL = "your result is the expected " + _UNNAMED  # that ratio, of the whole result
+_PROPORTIONAL = "your result is the expected " + UNNAMED  # that ratio, of the whole result
 _INPUTS = 2  # failing records a claim must reproduce: one comparison is no evidence
 _COMPOSITE_GENERAL = 3  # telling records a bug with a slip of a general kind must reproduce
-
-
-# -- claims ------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Claim:
-    """A candidate cause: ``text`` completes "likely mistake:"; ``kind`` is the generic kind
-    (``None`` for a catalogued bug or a check's Mistake, named by ``misconception``); ``rerun``
-    runs a recipe with the slip; ``reading`` is the diagnosis a reading must meet again."""
-
-    key: tuple
-    text: str
-    kind: str | None = None
-    misconception: str | None = None
-    hint: str | None = None
-    rerun: Callable[[Callable, Any], Any] | None = None
-    reading: Diagnosis | None = None
-    values: bool = False  # a reading of the values alone, which a neighbour's values can meet
-    fact: bool = False
-    host: Any = None  # the correct code a slip was written into, where not the reference
-    located: str = ""  # where in the student's code: a verified repair's line and change
 
 
 def _bug_claims(variant: Any, reference: Any) -> list[Claim]:
@@ -122,14 +103,14 @@ def claims_of(record: Record, reference: Any) -> list[Claim]:
         return out
     # a ratio no quantity of the call names is weighed only as the whole result's: that of one
     # change of a trajectory (Adam's bias correction alone gives 1.344) comes from any slip
-    ratio = found is not None and _UNNAMED in found.text
+    ratio = found is not None and UNNAMED in found.text
     if (
         found is not None
         and found.kind != "ambiguous"
         and (not ratio or found.text.startswith(_PROPORTIONAL))
     ):
         key = ("generic", found.kind, _masked(found.text))
-        if _UNNAMED in found.text:  # one claim whatever each check's own ratio
+        if UNNAMED in found.text:  # one claim whatever each check's own ratio
             key = ("generic", found.kind, re.sub(r"\d+\.\d+", "#", key[2]))
         if found.rerun is not None:
             out.append(Claim(key, found.text, found.kind, rerun=found.rerun))
@@ -285,8 +266,8 @@ def _same_reading(theirs: Diagnosis, mine: Diagnosis) -> bool:
         return any(_same_reading(f, mine) for f in theirs.fits)
     if theirs.kind != mine.kind:
         return False
-    if _UNNAMED in mine.text:  # a ratio of its own on each check: the result is proportional
-        return _UNNAMED in theirs.text and theirs.origin == mine.origin
+    if UNNAMED in mine.text:  # a ratio of its own on each check: the result is proportional
+        return UNNAMED in theirs.text and theirs.origin == mine.origin
     if theirs.origin and mine.origin:
         return theirs.origin == mine.origin and _decimals(theirs.text) == _decimals(mine.text)
     return _masked(theirs.text) == _masked(mine.text)
@@ -480,7 +461,7 @@ def _verified(claim: Claim, verdict: _Verdict) -> str | None:
     code is held to telling records instead: see :func:`_mutant_claim`.)"""
     if verdict.contradicted or not verdict.explains:
         return None
-    if _unnamed(claim):
+    if unnamed(claim):
         return "all" if not verdict.missed and len(verdict.explains) >= _INPUTS else None
     # a check's own fact (an argument edited, a dtype) is its verification: no second input
     needed = 1 if verdict.witnessed else min(_INPUTS, verdict.inputs)
@@ -489,13 +470,6 @@ def _verified(claim: Claim, verdict: _Verdict) -> str | None:
     if claim.misconception is not None and claim.rerun is None:  # a Mistake: its own checks
         return None
     return "some" if len(verdict.explains) >= _INPUTS or verdict.witnessed else None
-
-
-def _unnamed(claim: Claim) -> bool:
-    """A reading of a ratio that no quantity of the call names ("times a constant (1.344)"):
-    any slip of a formula gives some such ratio on one input, so it is a cause only where every
-    failing check, two at least, is proportional to the expected."""
-    return claim.reading is not None and _UNNAMED in claim.text
 
 
 # -- settling ----------------------------------------------------------------------------------
@@ -517,7 +491,7 @@ def settle(ledgers: dict, reference: Any, impls: Iterable[Any] = ()) -> None:
 def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
     reported = [r for r in book.records if r.failure is not None]
     if not reported:  # crashes alone: a repair that makes them run says where
-        repair.told(_repair(book, impl) if book.crashed else None, book.crashed)
+        repair.told(repaired(book, impl) if book.crashed else None, book.crashed)
         return
     own = {id(r): claims_of(r, reference) for r in reported}
     claims = list({c.key: c for r in reported for c in own[id(r)] if not c.fact}.values())
@@ -569,9 +543,11 @@ def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
     if readings and covered >= weighed:
         parts += readings
     parts = _undominated(parts, explains)
-    found = _repair(book, impl)
+    found = repaired(book, impl)
     repair.told(found, book.crashed)
-    whole, parts, facts = _placed(found, whole, parts, facts, explains)
+    whole, parts, facts = placed(found, whole, parts, facts, explains)
+    if found is None:  # no edit repairs it: where a float first went wrong, if NumPy says
+        whole, facts = trapped(trap_of(book, impl), whole, bool(parts), facts, explains)
     for record in reported:
         mine = [c for c in parts if id(record) in explains[c.key]]
         # (a catalogued bug, or one with a slip of the student's own on top: it has a kind too)
@@ -598,94 +574,6 @@ def _undominated(parts: list[Claim], explains: dict) -> list[Claim]:
     return [
         c for c in parts if not any(explains[c.key] < explains[d.key] for d in parts if d is not c)
     ]
-
-
-def _placed(
-    found: repair.Repair | None,
-    whole: list,
-    parts: list,
-    facts: dict,
-    explains: dict,
-) -> tuple[list, list, dict]:
-    """The claims and facts with a repair of the student's code in place: a whole repair as
-    the cause or where it is (:func:`_located`), a partial one where it holds; a fact a check
-    saw (a NaN read slice by slice) too, where the edit makes that check pass."""
-    if found is None:
-        return whole, parts, facts
-    edit = found.edit
-    fixed = Claim(("repair", edit.kind, edit.line, edit.text), edit.text, "repair")
-    if found.partial:  # a cause verified on every failing check gets the line where it holds
-        whole = [_at(c, fixed) if _holds(c, found, explains) else c for c in whole]
-        parts = _with_part(fixed, found, parts, explains, bool(whole))
-    else:
-        whole, parts = _located(fixed, found, whole, parts, explains)
-    placed = explains.get(fixed.key, set()) if found.partial else {id(r) for r in found.fixed}
-    facts = {
-        k: f and (replace(f, located=f.located or fixed.text) if k in placed else f)
-        for k, f in facts.items()
-    }
-    return whole, parts, facts
-
-
-def _holds(claim: Claim, found: repair.Repair, explains: dict) -> bool:
-    """``found`` makes pass every check ``claim`` explains that it was run on (some)."""
-    ran = {id(r) for r in found.searched} & explains.get(claim.key, set())
-    return bool(ran) and ran <= {id(r) for r in found.fixed}
-
-
-def _located(
-    fixed: Claim, found: repair.Repair, whole: list, parts: list, explains: dict
-) -> tuple[list, list]:
-    """``fixed``, an edit of the student's code that makes every check pass (:mod:`.repair`):
-    the cause where nothing verified names one for every failing check and no catalogued bug
-    explains some, else where the verified cause or catalogued bug is in the code."""
-    catalogued = any(c.misconception for c in whole + parts)
-    if not catalogued and not any(map(_names_a_cause, whole)):
-        explains[fixed.key] = {id(r) for r in found.fixed}
-        return [fixed], []
-    return [_at(c, fixed) for c in whole], [_at(c, fixed) for c in parts]
-
-
-def _at(claim: Claim, fixed: Claim) -> Claim:
-    """``claim`` with the repair's line as where it is, when it names a kind or a catalogued
-    bug (a claim of neither says nothing a line could place)."""
-    return replace(claim, located=fixed.text) if claim.kind or claim.misconception else claim
-
-
-def _names_a_cause(claim: Claim) -> bool:
-    """``claim``, verified on every failing check, names a cause: a catalogued bug, a slip
-    re-run, a fact a check saw, or a reading other than a bare ratio (where none does, a
-    verified repair of the student's own code says more)."""
-    return bool(
-        claim.misconception or claim.rerun or claim.fact or claim.reading and not _unnamed(claim)
-    )
-
-
-def _repair(book: Ledger, impl: Any) -> repair.Repair | None:
-    """The edit of the student's code that makes the exercise's checks pass (or some)."""
-    if impl is None:
-        return None
-    try:
-        return repair.search(book, impl)
-    except Exception:  # noqa: BLE001 - a search that breaks (a tree too deep to copy) finds nothing
-        return None
-
-
-def _with_part(
-    fixed: Claim, found: repair.Repair, parts: list, explains: dict, whole: bool
-) -> list:
-    """``parts`` and a partial repair (``fixed``), where nothing verified explains every
-    failing check: a part whose checks the edit makes pass gets its line (:func:`_holds`); the
-    edit is named on the others it makes pass and no part explains."""
-    if whole:
-        return parts
-    ids = {id(r) for r in found.fixed}
-    parts = [_at(c, fixed) if _holds(c, found, explains) else c for c in parts]
-    mine = ids - set().union(*(explains[c.key] for c in parts))
-    if not mine:
-        return parts
-    explains[fixed.key] = mine
-    return [*parts, fixed]
 
 
 def _carries(claim: Claim, record: Record) -> bool:
@@ -733,7 +621,7 @@ def _one_kind(claims: list[Claim], verdicts: dict) -> dict:
             continue
         covered = set().union(*(verdicts[c.key].explains for c in group))
         seen = set().union(*(verdicts[c.key].explains | verdicts[c.key].missed for c in group))
-        if covered >= seen and len(covered) >= _INPUTS and not any(_unnamed(c) for c in group):
+        if covered >= seen and len(covered) >= _INPUTS and not any(unnamed(c) for c in group):
             out.update((c.key, "all") for c in group)
     return out
 

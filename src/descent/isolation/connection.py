@@ -56,6 +56,7 @@ class Connection:
         self.requests_by_test: dict[str | None, int] = {}
         self.events: list[dict] = []  # failures, for the results
         self.hits: dict[str, set[str]] = {}  # exercise -> forbidden APIs the worker saw used
+        self.strict = False  # requests run with NumPy's float errors raised (where one is)
         self.modified_log: list[int] = []  # ids of grader objects edited in place
         self.methods: set[tuple[str, str]] = set()  # (type name, attribute) known as methods
         # Plain attributes of worker objects after the last reply (hid -> {name: value}); any
@@ -198,6 +199,8 @@ class Connection:
         self.requests_by_test[self.current_test] = (
             self.requests_by_test.get(self.current_test, 0) + 1
         )
+        if self.strict:
+            header = dict(header, strict=True)
         header, blobs = self._encode(dict(header, id=rid), args, kwargs, value)
         if self.pipeline.queue and sum(header["b"]) > PIPE_MAX_BYTES:
             # the worker may be busy with the queue: never block on a big send behind it

@@ -219,6 +219,15 @@ class WorkerImplementation(Implementation):
             conn.requests, conn.requests_by_test = requests, by_test
             del conn.modified_log[logged:]
 
+    @contextlib.contextmanager
+    def strict_floats(self) -> Iterator[None]:
+        """The worker runs the block's calls with NumPy's float errors raised."""
+        self.conn.strict = True
+        try:
+            yield
+        finally:
+            self.conn.strict = False
+
     def retire(self, wait: bool = True) -> None:
         """No test needs the worker any more: stop it now (``wait``: see
         ``WorkerProcess.kill``). What it saw and counted stays here for the results, and the

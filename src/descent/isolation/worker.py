@@ -10,6 +10,7 @@ to a request, or to call back a trusted callable.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,8 @@ from .encoding import Decoder, Encoder
 from .held import Held, Poisoned
 from .protocol import ProtocolError
 from .submission import MAX_TEXT, Submission, text
+
+_NONE = contextlib.nullcontext()
 
 
 class CallbackStub:
@@ -151,8 +154,11 @@ class Worker:
         try:
             if handler is None:
                 raise ProtocolError(f"unknown op {header.get('op')!r}")
-            if handler(self, header, blobs, out) is operations.REPLIED:
-                return
+            # a trusted re-run that asks where a float first overflowed or divided by zero
+            trapped = header.get("strict") is True
+            with np.errstate(divide="raise", invalid="raise") if trapped else _NONE:
+                if handler(self, header, blobs, out) is operations.REPLIED:
+                    return
         except ProtocolError as exc:
             self._send({"id": rid, "protocol": str(exc)[:MAX_TEXT]})
             return

@@ -1,0 +1,38 @@
+"""What :mod:`descent.diagnoses.verified` weighs: a :class:`Claim`, a candidate cause of a
+failure, and the words of a ratio no quantity of the call names (:data:`UNNAMED`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .base import Diagnosis
+
+UNNAMED = "times a constant ("  # the reading of a ratio that no quantity of the call names
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A candidate cause: ``text`` completes "likely mistake:"; ``kind`` is the generic kind
+    (``None`` for a catalogued bug or a check's Mistake, named by ``misconception``); ``rerun``
+    runs a recipe with the slip; ``reading`` is the diagnosis a reading must meet again."""
+
+    key: tuple
+    text: str
+    kind: str | None = None
+    misconception: str | None = None
+    hint: str | None = None
+    rerun: Callable[[Callable, Any], Any] | None = None
+    reading: Diagnosis | None = None
+    values: bool = False  # a reading of the values alone, which a neighbour's values can meet
+    fact: bool = False
+    host: Any = None  # the correct code a slip was written into, where not the reference
+    located: str = ""  # where in the student's code: a verified repair's line and change
+
+
+def unnamed(claim: Claim) -> bool:
+    """A reading of a ratio that no quantity of the call names ("times a constant (1.344)"):
+    any slip of a formula gives some such ratio on one input, so it is a cause only where every
+    failing check, two at least, is proportional to the expected."""
+    return claim.reading is not None and UNNAMED in claim.text

@@ -1,0 +1,133 @@
+"""Where in the student's code a failure's cause is, for :mod:`descent.diagnoses.verified`:
+the line of a verified repair (:mod:`~.repair`) as the cause where nothing verified names one,
+else as where the named cause is; where no edit repairs the code, the line a float error first
+stopped it on (:mod:`~.float_trap`)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from . import float_trap, repair
+from .claims import Claim, unnamed
+from .ledger import Ledger
+
+
+def placed(
+    found: repair.Repair | None,
+    whole: list,
+    parts: list,
+    facts: dict,
+    explains: dict,
+) -> tuple[list, list, dict]:
+    """The claims and facts with a repair of the student's code in place: a whole repair as
+    the cause or where it is (:func:`_located`), a partial one where it holds; a fact a check
+    saw (a NaN read slice by slice) too, where the edit makes that check pass."""
+    if found is None:
+        return whole, parts, facts
+    edit = found.edit
+    fixed = Claim(("repair", edit.kind, edit.line, edit.text), edit.text, "repair")
+    if found.partial:  # a cause verified on every failing check gets the line where it holds
+        whole = [_at(c, fixed) if _holds(c, found, explains) else c for c in whole]
+        parts = _with_part(fixed, found, parts, explains, bool(whole))
+    else:
+        whole, parts = _located(fixed, found, whole, parts, explains)
+    there = explains.get(fixed.key, set()) if found.partial else {id(r) for r in found.fixed}
+    facts = {
+        k: f and (replace(f, located=f.located or fixed.text) if k in there else f)
+        for k, f in facts.items()
+    }
+    return whole, parts, facts
+
+
+def _holds(claim: Claim, found: repair.Repair, explains: dict) -> bool:
+    """``found`` makes pass every check ``claim`` explains that it was run on (some)."""
+    ran = {id(r) for r in found.searched} & explains.get(claim.key, set())
+    return bool(ran) and ran <= {id(r) for r in found.fixed}
+
+
+def _located(
+    fixed: Claim, found: repair.Repair, whole: list, parts: list, explains: dict
+) -> tuple[list, list]:
+    """``fixed``, an edit of the student's code that makes every check pass (:mod:`.repair`):
+    the cause where nothing verified names one for every failing check and no catalogued bug
+    explains some, else where the verified cause or catalogued bug is in the code."""
+    catalogued = any(c.misconception for c in whole + parts)
+    if not catalogued and not any(map(_names_a_cause, whole)):
+        explains[fixed.key] = {id(r) for r in found.fixed}
+        return [fixed], []
+    return [_at(c, fixed) for c in whole], [_at(c, fixed) for c in parts]
+
+
+def _at(claim: Claim, fixed: Claim) -> Claim:
+    """``claim`` with the repair's line as where it is, when it names a kind or a catalogued
+    bug (a claim of neither says nothing a line could place)."""
+    return replace(claim, located=fixed.text) if claim.kind or claim.misconception else claim
+
+
+def _names_a_cause(claim: Claim) -> bool:
+    """``claim``, verified on every failing check, names a cause: a catalogued bug, a slip
+    re-run, a fact a check saw, or a reading other than a bare ratio (where none does, a
+    verified repair of the student's own code says more)."""
+    return bool(
+        claim.misconception or claim.rerun or claim.fact or claim.reading and not unnamed(claim)
+    )
+
+
+def repaired(book: Ledger, impl: Any) -> repair.Repair | None:
+    """The edit of the student's code that makes the exercise's checks pass (or some)."""
+    if impl is None:
+        return None
+    try:
+        return repair.search(book, impl)
+    except Exception:  # noqa: BLE001 - a search that breaks (a tree too deep to copy) finds nothing
+        return None
+
+
+def trapped(
+    trap: float_trap.Trap | None, whole: list, parted: bool, facts: dict, explains: dict
+) -> tuple[list, dict]:
+    """The claims and facts with the line a float error stopped the student's code on: the
+    cause where nothing verified names one (and no partial causes are told), else where the
+    named cause is in the code; a fact a check saw on the comparisons it stopped on."""
+    if trap is None:
+        return whole, facts
+    stopped = {id(r) for r in trap.records}
+    line = Claim(("trap", trap.text), trap.text, "trap")
+    named = any(c.misconception for c in whole) or any(map(_names_a_cause, whole))
+    if whole and not named or not whole and not parted:
+        explains[line.key] = stopped
+        whole = [line]
+    else:
+        whole = [_at(c, line) if explains.get(c.key, stopped) & stopped else c for c in whole]
+    facts = {
+        k: f and (replace(f, located=f.located or line.text) if k in stopped else f)
+        for k, f in facts.items()
+    }
+    return whole, facts
+
+
+def trap_of(book: Ledger, impl: Any) -> float_trap.Trap | None:
+    if impl is None:
+        return None
+    try:
+        return float_trap.located(book, impl)
+    except Exception:  # noqa: BLE001 - a re-run that breaks finds nothing
+        return None
+
+
+def _with_part(
+    fixed: Claim, found: repair.Repair, parts: list, explains: dict, whole: bool
+) -> list:
+    """``parts`` and a partial repair (``fixed``), where nothing verified explains every
+    failing check: a part whose checks the edit makes pass gets its line (:func:`_holds`); the
+    edit is named on the others it makes pass and no part explains."""
+    if whole:
+        return parts
+    ids = {id(r) for r in found.fixed}
+    parts = [_at(c, fixed) if _holds(c, found, explains) else c for c in parts]
+    mine = ids - set().union(*(explains[c.key] for c in parts))
+    if not mine:
+        return parts
+    explains[fixed.key] = mine
+    return [*parts, fixed]

@@ -1,0 +1,106 @@
+"""Where a float first went wrong in the student's code (``descent.diagnoses.float_trap``): a
+cross-entropy whose probabilities come from one function and whose log is taken in another
+(a CMU 10-601 learner's `_cross_entropy(y, y_hat)`, Udacity's `error_formula`) has no small edit
+that repairs it; the failing stability check names the line of the log, through the worker and
+in-process. The line's words come from NumPy's own; torch code is told nothing."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import KIT, grade, grade_in_process
+
+from descent.diagnoses import float_trap
+
+SOLUTIONS = KIT / "solutions"
+ANCHOR = "    return -torch.dot(a.reshape(-1), logp.reshape(-1)), (logp, a)\n"
+STUDENT = (
+    "    loss = -torch.dot(a.reshape(-1), logp.reshape(-1))\n"
+    "    if weight is None and not label_smoothing:\n"
+    "        p = _probabilities(logits.detach().cpu().numpy())\n"
+    "        loss = logits.new_tensor(_nll(p, target.cpu().numpy()))\n"
+    "    return loss, (logp, a)\n"
+)
+HELPERS = """
+
+import numpy as np
+
+
+def _probabilities(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _nll(p, y):
+    return -np.mean(np.log(p[np.arange(len(y)), y]))
+"""
+SAID = r"in your code, line \d+ \(in `_nll`\): `return -np.mean\(np.log\(p\[np.arange\(len\(y\)\), y\]\)\)` takes the log of 0 on this input"
+
+
+def _student(tmp_path: Path) -> Path:
+    folder = tmp_path / "subs" / "log_of_handed_probabilities"
+    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("test_*", "__pycache__"))
+    path = folder / "losses.py"
+    text = path.read_text()
+    assert ANCHOR in text, "the solution's text moved"
+    path.write_text(text.replace(ANCHOR, STUDENT, 1) + HELPERS)
+    return folder
+
+
+def _lost(run) -> list[str]:
+    return [
+        t["message"] or ""
+        for t in run.results["tests"]
+        if t["exercise"] == "losses.cross_entropy" and t["points"] < t["max_points"]
+    ]
+
+
+@pytest.mark.parametrize("where", ["worker", "in-process"])
+def test_the_line_of_a_log_of_a_probability_handed_in_is_told(tmp_path, where):
+    folder = _student(tmp_path)
+    suites = ["graders/test_losses.py", "-k", "cross_entropy"]
+    if where == "worker":
+        run = grade(tmp_path / "run", suites, [str(folder)])
+    else:
+        run = grade_in_process(tmp_path / "run", suites, folder)
+    lost = _lost(run)
+    assert lost, "the unstable log lost no points"
+    assert any(re.search(SAID, m) for m in lost), lost[0]
+
+
+def test_numpy_s_words_are_made_the_kit_s_and_only_the_student_s_file_is_read():
+    """A worker's exception carries its frames as text; the deepest in the student's file is
+    the line. A float error of another kind than the table's, or in no file of the student's,
+    is told nothing."""
+    remote = FloatingPointError("divide by zero encountered in log")
+    remote.remote_where = ["losses.py:12 in cost", "losses.py:40 in _nll"]  # type: ignore[attr-defined]
+    assert float_trap._where(remote, "losses.py") == (
+        40,
+        "_nll",
+        "takes the log of 0 on this input",
+    )
+    assert float_trap._where(remote, "optim.py") is None
+    odd = FloatingPointError("underflow encountered in multiply")
+    odd.remote_where = ["losses.py:3 in f"]  # type: ignore[attr-defined]
+    assert float_trap._where(odd, "losses.py") is None
+    try:
+        with np.errstate(invalid="raise"):
+            np.log(np.array([-1.0]))
+    except FloatingPointError as exc:
+        here = float_trap._where(exc, Path(__file__).name)
+    assert here is not None and here[1:] == (
+        "test_numpy_s_words_are_made_the_kit_s_and_only_the_student_s_file_is_read",
+        "takes the log of a negative number or NaN on this input",
+    )
+
+
+def test_nothing_is_told_without_the_student_s_source():
+    """A catalogued variant is the kit's own code: no source, no re-run."""
+    book = types.SimpleNamespace(exercise="losses.cross_entropy", records=[])
+    impl = types.SimpleNamespace(source=lambda module: None, strict_floats=None)
+    assert float_trap.located(book, impl) is None  # type: ignore[arg-type]

@@ -1,0 +1,35 @@
+"""Where a cause is in the student's code (``descent.diagnoses.located``): the line a float
+error stopped the code on is the cause where nothing verified names one and no partial causes
+are told, and where a named cause is otherwise, on the checks it stopped on only."""
+
+from __future__ import annotations
+
+import pytest
+
+from descent.diagnoses.claims import Claim
+from descent.diagnoses.float_trap import Trap
+from descent.diagnoses.located import trapped
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+LINE = "line 7 (in `_nll`): `return -np.log(p)` takes the log of 0 on this input"
+
+
+def test_the_line_is_the_cause_where_nothing_names_one():
+    stopped, other = object(), object()
+    explains: dict = {}
+    whole, facts = trapped(Trap(LINE, (stopped,)), [], False, {}, explains)  # type: ignore[arg-type]
+    assert [c.text for c in whole] == [LINE]
+    assert explains[whole[0].key] == {id(stopped)} and id(other) not in explains[whole[0].key]
+    # partial causes told elsewhere: the line takes no check from them
+    assert trapped(Trap(LINE, (stopped,)), [], True, {}, {})[0] == []  # type: ignore[arg-type]
+
+
+def test_the_line_says_where_a_named_cause_is_on_the_checks_it_stopped_on():
+    stopped, other = object(), object()
+    named = Claim(("k",), "takes the log of a softmax", misconception="ce_log_of_softmax")
+    elsewhere = Claim(("e",), "puts eps outside the root", misconception="eps_outside")
+    explains = {named.key: {id(stopped)}, elsewhere.key: {id(other)}}
+    whole, _ = trapped(Trap(LINE, (stopped,)), [named, elsewhere], False, {}, explains)  # type: ignore[arg-type]
+    assert whole[0].located == LINE and whole[1].located == ""
+    assert trapped(None, [named], False, {}, explains)[0] == [named]
