@@ -28,7 +28,7 @@ def adam(w, g, m, s, t, beta1=0.9, beta2=0.999, eps=1e-8, lr=0.1):
 def test_names_like_each_other_are_swapped_before_the_others():
     """Adam's uncorrected `s` in the step and `beta1` in the second moment (Coursera
     learners): the swaps of names written alike come first, the rest after them."""
-    names = [(t, f) for t, f in _texts(NEAR_NAMES, "adam", "name")]
+    names = _texts(NEAR_NAMES, "adam", "name") + _texts(NEAR_NAMES, "adam", "swap")
     plain = "`g` is used where another of your variables belongs"
     first = names[: next(i for i, (t, _) in enumerate(names) if plain in t)]
     assert any("np.sqrt(s_corrected)" in f for _, f in first)

@@ -106,7 +106,7 @@ def test_nothing_inside_a_while_loop_nor_a_condition_is_edited():
         "def pick(x, w=None, b=0.0):\n    if w is None:\n        return x + b\n    return x * w\n"
     )
     for edit in edits(source, "pick"):
-        if edit.kind == "name":
+        if edit.kind in ("name", "swap"):
             test = next(
                 s for s in functions(edit.source)["pick"].body if isinstance(s, ast.If)
             ).test
@@ -159,7 +159,8 @@ def test_a_variable_one_step_behind_is_told_as_a_lag_without_naming_the_fix():
     """RMSProp stepping with the average from before this gradient was told "`alpha` is left
     out" (issue 79, a wrong cause); the repair that swaps `old` for `new` is now worded as a
     value one step behind, and never names `new`."""
-    names = [e for e in _by_kind(STALE_BY_NAME, "rmsprop_step")["name"] if e.line == 8]
+    kinds = _by_kind(STALE_BY_NAME, "rmsprop_step")
+    names = [e for e in kinds["name"] + kinds["swap"] if e.line == 8]
     lag = [e for e in names if "`old`" in e.text and "one step behind" in e.text]
     assert lag and all("`new`" not in e.text for e in names)
     ahead = [e for e in _by_kind(STALE_BY_NAME, "rmsprop_step")["name"] if "`new`" in e.text]
@@ -299,7 +300,7 @@ def loss(x):
 def test_a_value_the_code_throws_away_stands_for_no_variable():
     # `_` holds what `helper` gave first and the code says it does not want it: a repair that
     # returns it instead bypasses the code written (a wrapper's reference value, in a held-out set)
-    named = [e for e in edits(DISCARDED, "loss") if e.kind == "name"]
+    named = [e for e in edits(DISCARDED, "loss") if e.kind in ("name", "swap")]
     assert named  # `value` for `x`, `cache` for `value`, ...
     loads = [
         n.id

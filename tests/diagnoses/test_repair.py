@@ -699,3 +699,17 @@ def test_edits_are_tried_first_on_a_failing_check_of_each_kind():
     found = repair.search(book, _InProcess(HALF_WRONG))
     assert found is not None and found.partial, found
     assert "the factor `3` in `pred * 3`" in found.edit.text
+
+
+def test_a_swap_with_any_variable_that_repairs_a_part_is_no_partial_repair(monkeypatch):
+    """Any variable for another is one of many edits: one that passes two of four failing
+    checks (a UIUC wrapper's reference call handed another argument) is no evidence, and the
+    search keeps no partial repair of it; a term dropped that does so is kept."""
+    from descent.diagnoses.edits import Edit
+
+    monkeypatch.setattr(repair, "_repairs", lambda *a: (2, (0, 1)))
+    failing = [Record(None, None, 1.0, failed=True) for _ in range(4)]  # type: ignore[arg-type]
+    trial = repair._Trial(None, "losses", ("f",), failing, [], math.inf, ("t",))
+    swap, term = Edit("swap", 3, "`w` ...", "", "f"), Edit("term", 4, "the term ...", "", "f")
+    assert trial.first(iter([swap, term]), 10) is None
+    assert list(trial.partials) == [term]

@@ -64,7 +64,7 @@ def other_name(node, ctx):
     for other in _others(node, ctx):
         if not _lagged(node.id, other, ctx) and not near(node.id, other):
             yield (
-                "name",
+                "swap",  # its own kind: one of many, it is no evidence where it repairs a part
                 f"`{node.id}` is used where another of your variables belongs",
                 ast.Name(other, ast.Load()),
             )

@@ -54,7 +54,10 @@ MISSES = 3  # failing comparisons an edit fails before it is given up, where it 
 # the check hands the write a different array, which explains nothing (a real-code ReLU whose
 # backward zeroes its cache was "repaired" by passing it another variable of the wrapper's)
 STOPS_A_WRITE = frozenset({"copy", "in place"})
-SWAPS = frozenset({"name", "order"})  # the kinds of edit that can return another value whole
+SWAPS = frozenset({"name", "swap", "order"})  # the kinds of edit that can return another value
+# the kinds too many to be evidence where they repair some failing checks only: any variable
+# for another (a UIUC wrapper's reference call handed another argument passed two of four)
+NOT_PARTS = frozenset({"swap"})
 PART_AT_LEAST = 2  # failing comparisons a partial repair passes, to be told: one is no evidence
 # a safety bound on one search's wall time, far above what its trials take on a quiet machine
 # (about 2 to 4 s for a softmax's 300), so that a busy one (a grading beside CI on two cores)
@@ -192,7 +195,8 @@ class _Trial:
             if passed == len(self.failing) + len(self.passing):
                 return edit
             if partials and 0 < len(fixed) < len(self.failing) and not self._refusals(fixed):
-                self.partials.setdefault(edit, fixed)
+                if edit.kind not in NOT_PARTS:
+                    self.partials.setdefault(edit, fixed)
         return None
 
     def _refusals(self, fixed: tuple[int, ...]) -> bool:
