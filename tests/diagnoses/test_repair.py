@@ -713,3 +713,63 @@ def test_a_swap_with_any_variable_that_repairs_a_part_is_no_partial_repair(monke
     swap, term = Edit("swap", 3, "`w` ...", "", "f"), Edit("term", 4, "the term ...", "", "f")
     assert trial.first(iter([swap, term]), 10) is None
     assert list(trial.partials) == [term]
+
+
+ROUTED = """
+
+_ref_forward, _ref_backward = mse_forward, mse_backward
+
+
+def _course_grad(pred, target):
+    return (pred - target) ** 3 / pred.numel()
+
+
+def mse_forward(pred, target):
+    extra = None
+    loss, cache = _ref_forward(pred, target)
+    return loss, (cache, pred, target, extra)
+
+
+def mse_backward(dloss, cache):
+    ref, pred, target, extra = cache
+    if extra is not None:
+        return _ref_backward(dloss, ref)
+    return dloss * _course_grad(pred, target)
+"""
+
+
+@pytest.mark.parametrize("where", ["worker", "in-process"])
+def test_an_edit_that_routes_the_call_to_other_code_of_the_module_is_no_repair(tmp_path, where):
+    """A wrapper's cache carries a flag its backward tests before calling the reference it
+    kept (a UIUC held-out entry): handing the flag another variable makes every check pass by
+    no longer running the student's gradient. The search sees the student's function dropped
+    and the reference run in its place, and keeps no such repair."""
+    folder = tmp_path / "subs" / "routed"
+    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("test_*", "__pycache__"))
+    path = folder / "losses.py"
+    path.write_text(path.read_text() + ROUTED)
+    suites = ["graders/test_losses.py", "-k", "mse"]
+    if where == "worker":
+        run = grade(tmp_path / "run", suites, [str(folder)])
+    else:
+        run = grade_in_process(tmp_path / "run", suites, folder)
+    lost = _messages(run, "routed", "losses.mse")
+    assert lost, "the cubed gradient lost no points"
+    assert not any("`extra` is used where" in m or "`pred` is used where" in m for m in lost)
+
+
+def test_the_calls_a_block_makes_of_a_folder_s_functions_are_counted(tmp_path):
+    from collections import Counter
+
+    from descent.calls.impl import profiled
+
+    source = tmp_path / "mod.py"
+    source.write_text("def f(n):\n    return [g() for _ in range(n)]\n\n\ndef g():\n    return 1\n")
+    space: dict = {}
+    exec(compile(source.read_text(), str(source), "exec"), space)  # noqa: S102 - the test's text
+    ran: Counter = Counter()
+    with profiled(str(tmp_path), ran):
+        space["f"](3)
+    assert ran["mod.py:f"] == 1 and ran["mod.py:g"] == 3
+    space["f"](2)  # after the block: not counted
+    assert ran["mod.py:g"] == 3

@@ -8,6 +8,7 @@ import socket
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -66,6 +67,7 @@ def test_every_operation_has_a_handler():
         "stand_in",
         "edit",
         "ping",
+        "ran",
         "seed",
     }
     assert operations.PIPELINED <= set(operations.HANDLERS)
@@ -87,6 +89,22 @@ def test_seed_with_a_value_seeds_the_global_generator(worker):
     assert torch.equal(drawn, torch.rand(4))
     reply, _ = ask(worker, {"op": "seed", "seed": "5"})
     assert "ok" not in reply and "int" in reply["protocol"]
+
+
+def test_a_traced_call_counts_the_submission_s_functions_and_ran_hands_them_over_once(worker):
+    """A repair's trial asks which of the student's functions a call ran (``trace``), and a
+    re-run where a float first went wrong (``strict``): a log of 0 raises there."""
+    x = torch.tensor([1.0, 2.0], dtype=torch.float64)
+    reply, _ = ask(worker, {"op": "call", "target": MSE, "trace": True}, [x, x])
+    assert "ok" in reply
+    _, ran = ask(worker, {"op": "ran"})
+    assert ["losses.py:mse_forward", 1] in ran
+    assert ask(worker, {"op": "ran"})[1] == []  # handed over once
+    ask(worker, {"op": "call", "target": MSE}, [x, x])  # not traced
+    assert ask(worker, {"op": "ran"})[1] == []
+    assert np.geterr()["divide"] != "raise"  # strict only for the request that asks
+    reply, _ = ask(worker, {"op": "call", "target": MSE, "strict": True}, [x, x])
+    assert "ok" in reply and np.geterr()["divide"] != "raise"
 
 
 def test_ping_and_an_unknown_operation(worker):

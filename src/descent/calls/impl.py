@@ -14,6 +14,7 @@ the solutions and any number of submissions coexist in one process without clash
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import copy
 import importlib
@@ -292,6 +293,19 @@ class Implementation:
 
         return np.errstate(divide="raise", invalid="raise")
 
+    @contextlib.contextmanager
+    def traced(self) -> Iterator[collections.Counter]:
+        """Inside the block, the functions of this implementation's own files that run, as
+        ``"file.py:qualified.name"``, counted in the counter the block gets: a repair is
+        checked to run the student's code the unedited code ran, not other code in its place."""
+        ran: collections.Counter = collections.Counter()
+        root = self.root
+        if root is None:
+            yield ran
+            return
+        with profiled(str(root), ran):
+            yield ran
+
     def called_with(self, parts: tuple[str, ...], called: Sequence[str]) -> list[str]:
         """Record that the stand-ins of ``called`` ran while those of ``parts`` stood in, and
         return every part ever called with those stand-ins (see :meth:`stand_in`)."""
@@ -497,6 +511,29 @@ def function_sources(functions: Mapping[tuple[str, str], Callable]) -> dict[str,
             text = getattr(fn, "__qualname__", type(fn).__name__)
         found[f"{module}.{name}"] = text
     return found
+
+
+@contextlib.contextmanager
+def profiled(folder: str, ran: collections.Counter, most: int = 200) -> Iterator[None]:
+    """Inside the block, the calls this thread makes of the Python functions of files in
+    ``folder`` are counted in ``ran`` by ``"file.py:qualified.name"`` (``most`` names at most):
+    the one profile hook of a trial, put back as it was after it."""
+
+    def hook(frame: types.FrameType, event: str, arg: Any) -> None:
+        code = frame.f_code
+        if event == "call" and code.co_filename.startswith(folder):
+            name = (
+                f"{os.path.basename(code.co_filename)}:{getattr(code, 'co_qualname', code.co_name)}"
+            )
+            if name in ran or len(ran) < most:
+                ran[name] += 1
+
+    before = sys.getprofile()
+    sys.setprofile(hook)
+    try:
+        yield
+    finally:
+        sys.setprofile(before)
 
 
 def defined(module: Any, names: Sequence[str], source: str) -> dict[str, Callable] | None:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import ast
 import itertools
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -58,6 +59,7 @@ SWAPS = frozenset({"name", "swap", "order"})  # the kinds of edit that can retur
 # the kinds too many to be evidence where they repair some failing checks only: any variable
 # for another (a UIUC wrapper's reference call handed another argument passed two of four)
 NOT_PARTS = frozenset({"swap"})
+DROPS_CALLS = frozenset({"stable"})  # the kinds that leave a call of the student's out on purpose
 PART_AT_LEAST = 2  # failing comparisons a partial repair passes, to be told: one is no evidence
 # a safety bound on one search's wall time, far above what its trials take on a quiet machine
 # (about 2 to 4 s for a softmax's 300), so that a busy one (a grading beside CI on two cores)
@@ -185,6 +187,7 @@ class _Trial:
         self.impl, self.module, self.names, self.tried = impl, module, names, tried
         self.failing, self.passing, self.deadline = failing, passing, deadline
         self.partials: dict[Edit, tuple[int, ...]] = {}
+        self.before: Counter | None = None  # the calls the unedited code made (_runs_own)
 
     def first(self, edits: Iterator[Edit], trials: int, partials: bool = True) -> Edit | None:
         for tried, edit in enumerate(edits):
@@ -192,12 +195,33 @@ class _Trial:
                 return None
             _TRIED[self.tried] = _TRIED.get(self.tried, 0) + 1
             passed, fixed = _repairs(self.impl, self.module, self.names, edit, self, self.deadline)
-            if passed == len(self.failing) + len(self.passing):
+            if passed == len(self.failing) + len(self.passing) and self._runs_own(edit):
                 return edit
             if partials and 0 < len(fixed) < len(self.failing) and not self._refusals(fixed):
                 if edit.kind not in NOT_PARTS:
                     self.partials.setdefault(edit, fixed)
         return None
+
+    def _runs_own(self, edit: Edit) -> bool:
+        """``edit`` runs, on the first failing comparison, the module's functions the unedited
+        code ran there, and none in their place: an edit that routes the call to other code
+        of the module (a name handed on to a branch that calls a wrapper's reference) goes
+        around the mistake. A stable form drops the student's sigmoid on purpose."""
+        traced = getattr(self.impl, "traced", None)
+        if edit.kind in DROPS_CALLS or traced is None:
+            return True
+        record = self.failing[0]
+        if self.before is None:
+            with traced() as ran:
+                record.run_on(self.impl, watched=True)
+            self.before = ran
+        with self.impl.edited(self.module, self.names, edit.source) as edited:
+            if edited is None:
+                return False
+            with traced() as ran:
+                record.run_on(edited, watched=True)
+        gone = any(name not in ran for name in self.before)
+        return not (gone and ran - self.before)  # one left out, another run more in its place
 
     def _refusals(self, fixed: tuple[int, ...]) -> bool:
         """The failing comparisons ``fixed`` all expect a refusal (``"raised ValueError"``):

@@ -308,6 +308,13 @@ def op_edit(worker, header: dict, blobs, out: Outcome) -> None:
     out.result = worker.submission.edit(module, names, source)
 
 
+def op_ran(worker, header: dict, blobs, out: Outcome) -> None:
+    """The submission's functions the traced requests since the last ``ran`` called, each with
+    how many times ([name, count] pairs), forgotten once sent."""
+    out.result = sorted([name, count] for name, count in worker.ran.items())
+    worker.ran.clear()
+
+
 def op_ping(worker, header: dict, blobs, out: Outcome) -> None:
     out.result = "pong"
 
@@ -336,6 +343,7 @@ HANDLERS: dict[str, Callable] = {
     "stand_in": op_stand_in,
     "edit": op_edit,
     "ping": op_ping,
+    "ran": op_ran,
     "seed": op_seed,
 }
 # Operations that may be pipelined (sent without waiting for their reply).

@@ -12,6 +12,7 @@ lifecycle that the grading plugin calls.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import time
 from collections.abc import Iterator, Sequence
@@ -227,6 +228,28 @@ class WorkerImplementation(Implementation):
             yield
         finally:
             self.conn.strict = False
+
+    @contextlib.contextmanager
+    def traced(self) -> Iterator[collections.Counter]:
+        """The worker counts the calls of the submission's functions the block makes; the
+        counter the block gets holds them after it (what the worker says: names and counts)."""
+        ran: collections.Counter = collections.Counter()
+        try:
+            self.conn.request({"op": "ran"})  # what ran before the block is not the block's
+        except (WorkerFailure, RemoteException):
+            pass
+        self.conn.trace = True
+        try:
+            yield ran
+        finally:
+            self.conn.trace = False
+            try:
+                pairs = self.conn.request({"op": "ran"})
+            except (WorkerFailure, RemoteException):
+                pairs = []
+            for pair in pairs[:200] if isinstance(pairs, list) else []:
+                if isinstance(pair, list) and len(pair) == 2 and type(pair[1]) is int:
+                    ran[clean(str(pair[0]), 200)] += max(pair[1], 0)
 
     def retire(self, wait: bool = True) -> None:
         """No test needs the worker any more: stop it now (``wait``: see

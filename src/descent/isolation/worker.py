@@ -10,6 +10,7 @@ to a request, or to call back a trusted callable.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 from typing import Any
 
@@ -17,6 +18,7 @@ import numpy as np
 import torch
 
 from ..calls import callables, generators
+from ..calls.impl import profiled
 from . import edit_watch, operations, protocol
 from .edit_watch import blob_len, shift_blobs
 from .encoding import Decoder, Encoder
@@ -53,6 +55,7 @@ class Worker:
         self.submission = Submission(folder, variant)
         self.held = Held()
         self.next_cb = 1
+        self.ran: collections.Counter = collections.Counter()  # calls traced requests made
         self.active: list[dict] = []  # calls in progress (a callback may be inside one)
         # Pipelining: requests with "pipe": [hid, predicted type] get no reply; their result is
         # kept under the trusted side's hid. The first error is held until the next request
@@ -154,11 +157,12 @@ class Worker:
         try:
             if handler is None:
                 raise ProtocolError(f"unknown op {header.get('op')!r}")
-            # a trusted re-run that asks where a float first overflowed or divided by zero
+            # a trusted re-run that asks where a float first went wrong, or which functions ran
             trapped = header.get("strict") is True
             with np.errstate(divide="raise", invalid="raise") if trapped else _NONE:
-                if handler(self, header, blobs, out) is operations.REPLIED:
-                    return
+                with self._traced() if header.get("trace") is True else _NONE:
+                    if handler(self, header, blobs, out) is operations.REPLIED:
+                        return
         except ProtocolError as exc:
             self._send({"id": rid, "protocol": str(exc)[:MAX_TEXT]})
             return
@@ -173,6 +177,10 @@ class Worker:
             self._keep(pipe, out)
         else:
             self._reply(rid, out)
+
+    def _traced(self) -> contextlib.AbstractContextManager:
+        """The submission's functions the request runs, added to :attr:`ran`."""
+        return profiled(str(self.submission.folder), self.ran)
 
     def _batch(self, header: dict, blobs) -> None:
         reqs = header.get("reqs")
