@@ -30,7 +30,10 @@ _WHAT = (
     ("invalid value encountered in log", "takes the log of a negative number or NaN on this input"),
     ("overflow encountered in exp", "takes the exp of a number past the float's range (inf)"),
     ("divide by zero encountered in", "divides by 0 on this input"),
-    ("invalid value encountered in", "computes NaN on this input (inf - inf, 0 * inf, inf / inf)"),
+    (
+        "invalid value encountered in",
+        "computes NaN on this input (0 / 0, inf - inf, 0 * inf, inf / inf)",
+    ),
     ("overflow encountered in", "overflows to inf on this input"),
 )
 _FRAME = re.compile(r"(?P<file>[\w.\-]+\.py):(?P<line>\d+) in (?P<fn>[\w.<>]+)")
