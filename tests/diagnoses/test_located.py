@@ -33,3 +33,21 @@ def test_the_line_says_where_a_named_cause_is_on_the_checks_it_stopped_on():
     whole, _ = trapped(Trap(LINE, (stopped,)), [named, elsewhere], False, {}, explains)  # type: ignore[arg-type]
     assert whole[0].located == LINE and whole[1].located == ""
     assert trapped(None, [named], False, {}, explains)[0] == [named]
+
+
+def test_the_line_is_never_said_of_a_check_that_did_not_stop_on_it():
+    """A UDL learner's double softmax: finite but wrong on everyday inputs, NaN on large ones;
+    the NaN's line belongs to the NaN checks, never to a cause that also explains the others."""
+    stopped, finite = object(), object()
+    broad = Claim(("b",), "takes the log of a softmax", misconception="ce_log_of_softmax")
+    explains = {broad.key: {id(stopped), id(finite)}}
+    whole, _ = trapped(Trap(LINE, (stopped,)), [broad], False, {}, explains)  # type: ignore[arg-type]
+    assert whole == [broad] and whole[0].located == ""
+    unnamed = Claim(("u",), "your result is the expected times a constant (3)", "scale")
+    explains = {unnamed.key: {id(stopped), id(finite)}}
+    whole, _ = trapped(Trap(LINE, (stopped,)), [unnamed], False, {}, explains)  # type: ignore[arg-type]
+    assert whole == [unnamed]  # it explains a check the line does not: it stays
+    from descent.diagnoses.verified import _carries
+
+    line = Claim(("trap", LINE), LINE, "trap")
+    assert not _carries(line, object())  # type: ignore[arg-type]

@@ -95,11 +95,16 @@ def trapped(
     stopped = {id(r) for r in trap.records}
     line = Claim(("trap", trap.text), trap.text, "trap")
     named = any(c.misconception for c in whole) or any(map(_names_a_cause, whole))
-    if whole and not named or not whole and not parted:
+    # the line is said of the checks that stopped on it alone: in place of causes that explain
+    # no others, or where a cause every check of which stopped there is in the code
+    within = all(set() < explains.get(c.key, set()) <= stopped for c in whole)
+    if whole and not named and within or not whole and not parted:
         explains[line.key] = stopped
         whole = [line]
     else:
-        whole = [_at(c, line) if explains.get(c.key, stopped) & stopped else c for c in whole]
+        whole = [
+            _at(c, line) if set() < explains.get(c.key, set()) <= stopped else c for c in whole
+        ]
     facts = {
         k: f and (replace(f, located=f.located or line.text) if k in stopped else f)
         for k, f in facts.items()
