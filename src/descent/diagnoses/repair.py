@@ -10,7 +10,10 @@ where the student's code runs (in the worker for a submission, through
 its check accepts and every passing one still does: the student's result is explained by that
 one change on every check, whatever course the code was written for. A swap (of names, of a
 tuple's items) after which a returned value no longer comes through the module's functions it
-came through goes around the mistake and is not tried (:mod:`descent.diagnoses.edit_bypass`).
+came through goes around the mistake and is not tried (:mod:`descent.diagnoses.edit_bypass`);
+nor is kept an edit after which, on the first failing comparison run traced
+(:meth:`Implementation.traced`), one of the student's functions no longer runs while another
+runs more often in its place.
 Where none does, second
 edits are tried on top of the best partial repairs (:data:`PARTIALS`, :data:`PAIR_TRIALS`); where
 that fails too, the best partial repair is the finding, once every passing comparison still
