@@ -33,6 +33,14 @@ def spread(x):
 
 def sigmoid(z):
     return 1 / (1 + np.exp(z))
+
+
+def capped(x):
+    return np.clip(x, 0, 5)
+
+
+def normalized(e):
+    return e / np.tile(e.sum(axis=0), (3, 1))
 """
 
 
@@ -87,3 +95,18 @@ def test_an_exponent_of_the_wrong_sign_is_negated_and_a_minus_sign_is_not_double
     negated = CALLS.replace("np.exp(z)", "np.exp(-z)")
     texts = [e.text for e in edits(negated, "sigmoid") if e.kind == "sign"]
     assert texts and all("wrong sign" not in t for t in texts)  # the minus dropped instead
+
+
+def test_a_bound_of_a_clip_that_does_not_belong_is_left_out():
+    """A UDL learner's ReLU, `np.clip(x, 0, 5)`: the upper bound left out is a ReLU (an input
+    of 6, a landmark of the graders, tells them apart; a cap of 6 would pass by luck)."""
+    x = np.array([-1.0, 2.0, 6.0, 40.0])
+    words = _first_right(_edited("capped", "clip"), lambda x: np.maximum(x, 0), x)
+    assert words.endswith("the upper bound `5` in `np.clip(x, 0, 5)` does not belong there")
+
+
+def test_a_count_typed_into_a_tile_is_read_from_the_input_s_shape():
+    """A UDL learner's softmax normalized with `repmat(s, 3, 1)`: three classes typed in."""
+    e = np.arange(1.0, 9.0).reshape(4, 2)
+    words = _first_right(_edited("normalized", "size"), lambda e: e / e.sum(axis=0), e)
+    assert "the size `3` in `np.tile(e.sum(axis=0), (3, 1))` is typed in" in words

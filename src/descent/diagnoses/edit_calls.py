@@ -1,8 +1,8 @@
 """Edits of which library call the student made, for a repair search (part of
 :data:`descent.diagnoses.edit_rules.RULES`): the minimum taken where the maximum belongs (or
-the reverse), a variance or a standard deviation divided by n - 1 where n belongs, and an exp
-whose exponent has the wrong sign. The words name the kind of mistake and quote the student's
-call, never the fix.
+the reverse), a variance or a standard deviation divided by n - 1 where n belongs, an exp
+whose exponent has the wrong sign, and a bound of a clip that does not belong. The words name
+the kind of mistake and quote the student's call, never the fix.
 """
 
 from __future__ import annotations
@@ -58,3 +58,18 @@ def exp_sign(node, ctx):
         negated = ast.UnaryOp(ast.USub(), copy.deepcopy(node.args[0]))
         said = f"the exponent in `{ctx.quote(node)}` has the wrong sign"
         yield "sign", said, ast.Call(node.func, [negated], [])
+
+
+def clip_bound(node, ctx):
+    """A clip given both bounds where one belongs (``np.clip(x, 0, 5)``, a ReLU capped at 5):
+    the upper bound left out, then the lower; the clip left out whole is
+    :func:`.edit_rules._unclipped`'s."""
+    if not (isinstance(node, ast.Call) and callee(node) == "clip" and len(node.args) == 3):
+        return
+    value, low, high = node.args
+    for i, (bound, word) in enumerate(((high, "upper"), (low, "lower"))):
+        if isinstance(bound, ast.Constant) and bound.value is None:
+            continue
+        args = [value, low, ast.Constant(None)] if i == 0 else [value, ast.Constant(None), high]
+        said = f"the {word} bound `{ctx.quote(bound)}` in `{ctx.quote(node)}` does not belong there"
+        yield "clip", said, ast.Call(node.func, args, node.keywords)

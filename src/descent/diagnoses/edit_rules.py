@@ -12,7 +12,7 @@ import ast
 import copy
 from collections.abc import Callable, Iterator
 
-from .edit_calls import biased, exp_sign, extreme
+from .edit_calls import biased, clip_bound, exp_sign, extreme
 from .edit_context import Context, bound
 from .edit_names import lag, near_name, other_name, undefined_name
 from .edit_nodes import (
@@ -37,8 +37,7 @@ from .edit_shapes import input_shape
 from .edit_stable import eps_under_root, shift, stable_log, stable_ratio
 from .edit_state import stored_back
 
-# A rule reads a node (with its function's context) and yields (kind, text, replacing node).
-Rule = Callable[[ast.AST, Context], Iterator[tuple[str, str, ast.AST]]]
+Rule = Callable[[ast.AST, Context], Iterator[tuple[str, str, ast.AST]]]  # (kind, text, new node)
 
 _OPERATORS: dict[type, tuple[type, ...]] = {
     ast.Add: (ast.Sub,),
@@ -64,7 +63,9 @@ _DRAWS = frozenset(
     {"randn", "rand", "normal", "uniform", "random", "standard_normal", "randn_like"}
 )
 _CLIPS = frozenset({"clip", "clamp", "clip_"})
-_SIZED = frozenset({"zeros", "ones", "empty", "full", "reshape", "view", "eye", "arange"})
+_SIZED = frozenset(
+    {"zeros", "ones", "empty", "full", "reshape", "view", "eye", "arange", "repmat", "tile"}
+)
 _KEEP_KEYWORDS = frozenset({"keepdims", "keepdim"})
 
 
@@ -265,7 +266,6 @@ def _root_of(node: ast.AST) -> ast.AST | None:
     return None
 
 
-# the names a step counter goes by (Adam's t in its bias correction)
 COUNTERS = frozenset({"t", "step", "steps", "timestep", "iteration", "iterations", "n_iter"})
 
 
@@ -753,8 +753,7 @@ def _stored(stmt: ast.stmt) -> set[str]:
 # Kinds that write few edits and tell much come first, for a count-bounded search to reach them
 # in code of any size: statements in the wrong order, a value a step behind, before operators.
 RULES: tuple[Rule, ...] = (
-    # first: they write only at an exp or a log, and pass only where every failure was an
-    # overflow or an underflow, which a search spending its trials elsewhere would not reach
+    # first: they write only at an exp or a log and pass only where every failure overflowed
     shift,
     stable_log,
     stable_ratio,
@@ -779,6 +778,7 @@ RULES: tuple[Rule, ...] = (
     _count_of,
     _drawn,
     _unclipped,
+    clip_bound,
     _grouping,
     _order,
     _power,
