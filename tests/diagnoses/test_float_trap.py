@@ -6,6 +6,7 @@ in-process. The line's words come from NumPy's own; torch code is told nothing."
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import types
@@ -15,7 +16,9 @@ import numpy as np
 import pytest
 from conftest import KIT, grade, grade_in_process
 
+from descent.calls.timelimit import CallTimeout
 from descent.diagnoses import float_trap
+from descent.diagnoses.ledger import Record
 
 SOLUTIONS = KIT / "solutions"
 ANCHOR = "    return -torch.dot(a.reshape(-1), logp.reshape(-1)), (logp, a)\n"
@@ -99,8 +102,32 @@ def test_numpy_s_words_are_made_the_kit_s_and_only_the_student_s_file_is_read():
     )
 
 
-def test_nothing_is_told_without_the_student_s_source():
-    """A catalogued variant is the kit's own code: no source, no re-run."""
-    book = types.SimpleNamespace(exercise="losses.cross_entropy", records=[])
-    impl = types.SimpleNamespace(source=lambda module: None, strict_floats=None)
-    assert float_trap.located(book, impl) is None  # type: ignore[arg-type]
+def _book(recipe) -> types.SimpleNamespace:
+    """A ledger of one failing comparison: NaN where 1.0 is expected, made by ``recipe``."""
+    record = Record(recipe, float("nan"), 1.0, failed=True)
+    return types.SimpleNamespace(exercise="losses.cross_entropy", records=[record])
+
+
+def _log_of_zero(impl):
+    exc = FloatingPointError("divide by zero encountered in log")
+    exc.remote_where = ["losses.py:2 in _nll"]  # type: ignore[attr-defined]
+    raise exc
+
+
+def _impl(source):
+    return types.SimpleNamespace(source=lambda module: source, strict_floats=contextlib.nullcontext)
+
+
+def test_nothing_is_told_without_the_student_s_source_and_a_timeout_is_no_line():
+    """A catalogued variant is the kit's own code: no source, nothing told. A re-run that runs
+    out of time (a BaseException, so that a student's `except Exception` cannot swallow it)
+    stops on no line and is told nothing: it must not break the weighing of the others."""
+    source = "def _nll(p):\n    return -np.log(p)\n"
+    found = float_trap.located(_book(_log_of_zero), _impl(source))  # type: ignore[arg-type]
+    assert found is not None and found.text.startswith("line 2 (in `_nll`): `return -np.log(p)`")
+    assert float_trap.located(_book(_log_of_zero), _impl(None)) is None  # type: ignore[arg-type]
+
+    def slow(impl):
+        raise CallTimeout("_nll", 1.0)
+
+    assert float_trap.located(_book(slow), _impl(source)) is None  # type: ignore[arg-type]

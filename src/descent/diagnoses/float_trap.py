@@ -21,6 +21,7 @@ from typing import Any
 import torch
 
 from .. import registry
+from ..calls.timelimit import CallTimeout
 from .ledger import Ledger, Record
 
 RUNS = 3  # failing comparisons re-run at most
@@ -89,7 +90,7 @@ def _stop(record: Record, impl: Any, file: str) -> tuple[int, str, str] | None:
             record.recipe(impl)  # type: ignore[misc]
     except FloatingPointError as exc:
         return _where(exc, file)
-    except Exception:  # noqa: BLE001 - a recipe that stops otherwise says nothing of floats
+    except (Exception, CallTimeout):  # noqa: BLE001 - stopped otherwise: nothing of floats
         return None
     finally:
         record.restore()
