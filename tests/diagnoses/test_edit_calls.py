@@ -39,6 +39,14 @@ def capped(x):
     return np.clip(x, 0, 5)
 
 
+def clamped(x):
+    return torch.clamp(x, 0, 5)
+
+
+def clipped(x):
+    return x.clip(0, 5)
+
+
 def normalized(e):
     return e / np.tile(e.sum(axis=0), (3, 1))
 """
@@ -103,6 +111,12 @@ def test_a_bound_of_a_clip_that_does_not_belong_is_left_out():
     x = np.array([-1.0, 2.0, 6.0, 40.0])
     words = _first_right(_edited("capped", "clip"), lambda x: np.maximum(x, 0), x)
     assert words.endswith("the upper bound `5` in `np.clip(x, 0, 5)` does not belong there")
+    # the same cap in torch's spelling and as a method
+    t = torch.tensor(x)
+    words = _first_right(_edited("clamped", "clip"), torch.relu, t)
+    assert words.endswith("the upper bound `5` in `torch.clamp(x, 0, 5)` does not belong there")
+    words = _first_right(_edited("clipped", "clip"), lambda x: np.maximum(x, 0), x)
+    assert words.endswith("the upper bound `5` in `x.clip(0, 5)` does not belong there")
 
 
 def test_a_count_typed_into_a_tile_is_read_from_the_input_s_shape():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import copy
 
-from .edit_nodes import LIBRARIES, callee
+from .edit_nodes import CLIPS, LIBRARIES, callee, method_call
 
 _EXTREMES = {"min": "max", "max": "min", "amin": "amax", "amax": "amin"}
 _SPREADS = frozenset({"var", "std"})
@@ -61,15 +61,18 @@ def exp_sign(node, ctx):
 
 
 def clip_bound(node, ctx):
-    """A clip given both bounds where one belongs (``np.clip(x, 0, 5)``, a ReLU capped at 5):
-    the upper bound left out, then the lower; the clip left out whole is
-    :func:`.edit_rules._unclipped`'s."""
-    if not (isinstance(node, ast.Call) and callee(node) == "clip" and len(node.args) == 3):
+    """A clip given both bounds where one belongs (``np.clip(x, 0, 5)``, ``torch.clamp(x, 0,
+    5)``, ``x.clip(0, 5)``: a ReLU capped at 5): the upper bound left out, then the lower; the
+    clip left out whole is :func:`.edit_rules._unclipped`'s."""
+    if not (isinstance(node, ast.Call) and callee(node) in CLIPS and not node.keywords):
         return
-    value, low, high = node.args
-    for i, (bound, word) in enumerate(((high, "upper"), (low, "lower"))):
+    start = 0 if method_call(node) else 1  # x.clip(low, high), np.clip(x, low, high)
+    if len(node.args) != start + 2:
+        return
+    for i, word in ((start + 1, "upper"), (start, "lower")):
+        bound = node.args[i]
         if isinstance(bound, ast.Constant) and bound.value is None:
             continue
-        args = [value, low, ast.Constant(None)] if i == 0 else [value, ast.Constant(None), high]
+        args = [*node.args[:i], ast.Constant(None), *node.args[i + 1 :]]
         said = f"the {word} bound `{ctx.quote(bound)}` in `{ctx.quote(node)}` does not belong there"
-        yield "clip", said, ast.Call(node.func, args, node.keywords)
+        yield "clip", said, ast.Call(node.func, args, [])

@@ -15,6 +15,7 @@ AXIS_KEYWORDS = frozenset({"axis", "dim"})
 # the binary operations whose grouping an edit moves, by how tightly each binds
 PRECEDENCE = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2, ast.MatMult: 2, ast.Pow: 3}
 LIBRARIES = frozenset({"np", "numpy", "torch", "jnp"})  # `np.max(x)`: x is the first argument
+CLIPS = frozenset({"clip", "clamp", "clip_"})  # the calls that clip a value to bounds
 
 
 def callee(node: ast.Call) -> str | None:

@@ -17,6 +17,7 @@ from .edit_context import Context, bound
 from .edit_names import lag, near_name, other_name, undefined_name
 from .edit_nodes import (
     AXIS_KEYWORDS,
+    CLIPS,
     PRECEDENCE,
     ROOTS,
     callee,
@@ -62,7 +63,6 @@ _PAIRED = frozenset({"max", "min"})  # reductions a tensor gives as (values, ind
 _DRAWS = frozenset(
     {"randn", "rand", "normal", "uniform", "random", "standard_normal", "randn_like"}
 )
-_CLIPS = frozenset({"clip", "clamp", "clip_"})
 _SIZED = frozenset(
     {"zeros", "ones", "empty", "full", "reshape", "view", "eye", "arange", "repmat", "tile"}
 )
@@ -425,7 +425,7 @@ def _drawn(node, ctx):
 def _unclipped(node, ctx):
     """A clip or a clamp that changes results (a gradient clipped to [-1, 1], a probability
     floored): the value as it is."""
-    if isinstance(node, ast.Call) and callee(node) in _CLIPS:
+    if isinstance(node, ast.Call) and callee(node) in CLIPS:
         value = node.func.value if method_call(node) and not _library_call(node) else None
         value = value if value is not None else (node.args[0] if node.args else None)
         if value is not None:
