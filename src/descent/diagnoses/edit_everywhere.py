@@ -46,26 +46,22 @@ def _twins_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, 
     """A change of :data:`.edit_rules.TWIN_RULES` made at once in every expression written like
     the one changed on other lines, its names' numbers and ``_w`` / ``_b`` aside (a sign slip in
     ``1 + beta1 ** t`` copied to ``1 + beta2 ** t``; the same line for a weight and a bias)."""
-    groups: dict[str, list[ast.AST]] = {}
-    for node in ast.walk(fn):
+    groups: dict[str, list[int]] = {}
+    walked = list(ast.walk(fn))
+    for i, node in enumerate(walked):
         if isinstance(node, (ast.BinOp, ast.UnaryOp)) and not frozen(node) and _numeric(node):
-            groups.setdefault(_TWIN_NAME.sub(r"\1'", ast.dump(node)), []).append(node)
-    for nodes in groups.values():
+            groups.setdefault(_TWIN_NAME.sub(r"\1'", ast.dump(node)), []).append(i)
+    for places in groups.values():
+        nodes = [walked[i] for i in places]
         if len({getattr(n, "lineno", 0) for n in nodes}) < 2:
             continue
         for rule in TWIN_RULES:
             options = [list(rule(n, ctx)) for n in nodes]
             for k in range(min(len(o) for o in options)):
-                changes = {id(n): o[k][2] for n, o in zip(nodes, options)}
                 kind, text = options[0][k][0], options[0][k][1]
                 said = f"{text}, and in each expression written like it {_places(nodes)}"
-                edited = _Replace(changes).visit(_marked_copy(fn, nodes))
-                yield (
-                    kind,
-                    getattr(nodes[0], "lineno", fn.lineno),
-                    said,
-                    ast.fix_missing_locations(edited),
-                )
+                edited = _with_changes(fn, {i: o[k][2] for i, o in zip(places, options)})
+                yield kind, getattr(nodes[0], "lineno", fn.lineno), said, edited
 
 
 def _numeric(node: ast.AST) -> bool:
@@ -75,29 +71,6 @@ def _numeric(node: ast.AST) -> bool:
 
 # a name's or an attribute's number or weight / bias suffix, dropped to tell twins
 _TWIN_NAME = re.compile(r"((?:id|attr)='[A-Za-z_]*?)(?:_?[wWbB]|\d+)'")
-
-
-def _marked_copy(fn: ast.FunctionDef, nodes: list[ast.AST]) -> ast.FunctionDef:
-    """A copy of ``fn`` whose copies of ``nodes`` carry the id of their original."""
-    for n in nodes:  # marked for the copy only: the marks are copied with the nodes
-        n._descent_twin = id(n)  # type: ignore[attr-defined]
-    edited = copy.deepcopy(fn)
-    for n in nodes:
-        del n._descent_twin  # type: ignore[attr-defined]
-    return edited
-
-
-class _Replace(ast.NodeTransformer):
-    """The nodes marked by :func:`_marked_copy` replaced by their change."""
-
-    def __init__(self, changes: dict[int, ast.AST]):
-        self.changes = changes
-
-    def generic_visit(self, node: ast.AST) -> ast.AST:
-        mark = getattr(node, "_descent_twin", None)
-        if mark in self.changes:
-            return ast.copy_location(copy.deepcopy(self.changes[mark]), node)
-        return super().generic_visit(node)
 
 
 def _everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:
@@ -245,6 +218,13 @@ def _at_once(
         return
     sites = [nodes[i] for i in changes]
     words = f"`{ctx.quote(sites[0])}` and {others} {_places(sites)} {said}"
+    edited = _with_changes(fn, changes)
+    yield kind, getattr(sites[0], "lineno", fn.lineno), words, edited
+
+
+def _with_changes(fn: ast.FunctionDef, changes: dict[int, ast.AST]) -> ast.AST:
+    """A copy of ``fn`` with each node at a position of ``changes`` in ``ast.walk(fn)``'s order
+    replaced by its change (a copy's walk meets its nodes in the same order)."""
     edited = copy.deepcopy(fn)
     twins = list(ast.walk(edited))
     for parent in twins:
@@ -253,7 +233,7 @@ def _at_once(
                 value[:] = [_changed(v, twins, changes) for v in value]
             elif isinstance(value, ast.AST):
                 setattr(parent, field, _changed(value, twins, changes))
-    yield kind, getattr(sites[0], "lineno", fn.lineno), words, ast.fix_missing_locations(edited)
+    return ast.fix_missing_locations(edited)
 
 
 def _changed(node: ast.AST, twins: list, changes: dict) -> ast.AST:

@@ -1,6 +1,6 @@
 """An edit of a result's layout, for a repair search (part of
 :data:`descent.diagnoses.edit_rules.RULES`): the value returned laid out in the shape the
-input came in, where the code reshaped the input (a vector made a row, ``np.matrix``) and
+input came in, where the code reshaped the input (a vector made a row) and
 never gave the result the input's shape back. The words say the entries are right and the
 shape is not, never the fix.
 """

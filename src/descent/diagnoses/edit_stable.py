@@ -3,8 +3,8 @@ unshifted scores shifted by their maximum (a softmax), a log taken of a probabil
 one minus a sigmoid, a softmax's ratio) written from the scores themselves, ``log(1 + exp(z))``
 written as a softplus, and a sigmoid or a tanh written as a ratio of exps rewritten so that no
 exp overflows into inf / inf. A name is read through to the value it was last given before the
-line that reads it (``p = sigmoid(z)``, then ``np.log(p)``). The words say what overflows or underflows, never the stable
-form. The rules are part of :data:`descent.diagnoses.edit_rules.RULES`.
+line that reads it (``p = sigmoid(z)``, then ``np.log(p)``). The words say what overflows or
+underflows, never the stable form. The rules are part of :data:`descent.diagnoses.edit_rules.RULES`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import cast
 from .edit_context import STABILITY, Context, functions
 from .edit_nodes import (
     AXIS_KEYWORDS,
+    CLIPS,
     LIBRARIES,
     callee,
     is_number,
@@ -143,7 +144,7 @@ def stable_log(node, ctx):
         yield "stable", f"`{ctx.quote(node)}` {said}", new
 
 
-_FLOORS = frozenset({"clip", "clamp", "maximum", "clip_"})
+_FLOORS = CLIPS | {"maximum"}
 
 
 def _unfloored(node: ast.AST) -> ast.AST:
