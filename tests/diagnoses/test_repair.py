@@ -293,11 +293,13 @@ STUDENTS = {
 # the factor repairs them. Said of those only: the statistics keep their own reading, never the
 # line ("a division by (1 - p) left out" had been replaced by the evaluation's line, a real-code
 # wrong cause).
-VANILLA_DROPOUT = (
+# eval mode scaled, and one row of draws shared by every row: the second is seen only by a
+# property no repair can re-run (neighbouring rows drop alike)
+SHARED_DROPOUT = (
     "    if not training or p == 0:\n        return x.clone(), None\n",
     "    if not training or p == 0:\n        return x * (1 - p), None\n",
-    "    mask = (u >= p).to(x.dtype) / (1 - p)\n",
-    "    mask = (u >= p).to(x.dtype)\n",
+    "    u = torch.rand(x.shape, generator",
+    "    u = torch.rand(x.shape[-1:], generator",
 )
 SUITES = [
     "graders/test_basics.py",
@@ -561,21 +563,37 @@ def test_refusals_alone_are_no_partial_repair():
 
 
 def test_a_repair_run_on_some_checks_is_not_said_of_those_it_could_not_run(tmp_path):
-    folder = tmp_path / "subs" / "vanilla_dropout"
+    folder = tmp_path / "subs" / "shared_dropout"
     shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("test_*", "__pycache__"))
     path = folder / "regularization.py"
     text = path.read_text()
-    for old, new in zip(VANILLA_DROPOUT[::2], VANILLA_DROPOUT[1::2]):
+    for old, new in zip(SHARED_DROPOUT[::2], SHARED_DROPOUT[1::2]):
         assert old in text
         text = text.replace(old, new, 1)
     path.write_text(text)
     run = grade(tmp_path / "run", ["graders/test_regularization.py"], [str(folder)])
-    messages = _messages(run, "vanilla_dropout", "regularization.dropout")
-    statistics = [m for m in messages if m.startswith("[statistics]")]
+    messages = _messages(run, "shared_dropout", "regularization.dropout")
+    shared = [m for m in messages if "neighbouring rows" in m]
     evaluation = [m for m in messages if m.startswith("[eval identity]")]
-    assert statistics and evaluation
-    assert all("in your code" not in m and "(1 - p)" in m for m in statistics), statistics[0]
+    assert shared and evaluation
+    assert all("in your code" not in m for m in shared), shared[0]
     assert any("in your code, line" in m for m in evaluation), evaluation[0]
+
+
+def test_a_repair_must_keep_the_properties_it_can_run(tmp_path):
+    """A dropout that divides by 1 - p = 0 at p = 1: a product in place of the division passes
+    that check but breaks the scale of the kept entries, a property the repair runs too (as
+    graded, it was told that the division was the wrong operation)."""
+    folder = tmp_path / "subs" / "nan_dropout"
+    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("test_*", "__pycache__"))
+    path = folder / "regularization.py"
+    text = path.read_text()
+    branch = "    if p == 1:\n        return torch.zeros_like(x), torch.zeros_like(x)\n"
+    assert branch in text
+    path.write_text(text.replace(branch, "", 1))
+    run = grade(tmp_path / "run", ["graders/test_regularization.py"], [str(folder)])
+    messages = _messages(run, "nan_dropout", "regularization.dropout")
+    assert messages and all("is the wrong one" not in m for m in messages), messages
 
 
 BYPASSED = """
@@ -773,3 +791,35 @@ def test_the_calls_a_block_makes_of_a_folder_s_functions_are_counted(tmp_path):
     assert ran["mod.py:f"] == 1 and ran["mod.py:g"] == 3
     space["f"](2)  # after the block: not counted
     assert ran["mod.py:g"] == 3
+
+
+NAN_AND_NAME = """
+def mse_forward(pred, target, eps=1e-8):
+    d = pred - target
+    r = abs(pred)
+    return d * d / r, d
+"""
+
+
+def _spread_and_scaled(pred, target, eps=1e-8):
+    d = pred - target
+    return d * d / (abs(d) + eps)
+
+
+def test_a_mistake_seen_only_as_nan_still_has_its_edits_tried_and_paired():
+    """A ratio that leaves its eps out (0 / 0 where the inputs are 0) and divides by the wrong
+    variable: only a check with zero inputs shows the first alone, and it comes last. Its edit
+    is still tried on it (NaN results are taken in turn with the others, not after the few an
+    edit is tried on before it is given up), kept as a partial repair, and the wrong variable
+    found on top of it."""
+    inputs = [(3.0, 1.0), (2.0, -1.5), (-1.0, 0.5), (0.5, 2.0), (0.0, 0.0), (0.0, 0.0)]
+    book = Ledger("losses.mse")
+    for pred, target in inputs:
+        namespace: dict = {}
+        exec(compile(NAN_AND_NAME, "<student>", "exec"), namespace)  # noqa: S102 - the test's own
+        got = namespace["mse_forward"](pred, target)[0] if pred else math.nan
+        recipe = lambda m, p=pred, t=target: m.mse_forward(p, t)[0]  # noqa: E731
+        book.records.append(Record(recipe, got, _spread_and_scaled(pred, target), True))
+    found = repair.search(book, _InProcess(NAN_AND_NAME))
+    assert found is not None and not found.partial, found
+    assert "`eps` is never used" in found.edit.text and "`pred` is used" in found.edit.text

@@ -531,3 +531,24 @@ def test_a_reading_is_not_carried_to_a_result_of_another_shape():
     failures = _settled([*read, flat])
     assert [f.diagnosis for f in failures[:2]] == ["factor", "factor"]
     assert failures[2].diagnosis is None and "twice" not in str(failures[2])
+
+
+def test_a_partial_cause_that_matches_only_nan_results_is_not_named():
+    # (a UDL Adam that averages the square of the first moment and has no eps: NaN on zero
+    # gradients, as a counter started at 0 gives, and wrong numbers elsewhere) NaN equals NaN
+    # however it came: a cause that leaves other failing checks unexplained must reproduce a
+    # finite result too
+    zeros = [torch.zeros(4, 3, dtype=torch.float64), torch.zeros(5, 2, dtype=torch.float64)]
+
+    def student(v):
+        return v.mean(0) / v.abs().amax() * 3 if v.any() else v.mean(0) / v.abs().amax()
+
+    def nan_on_zeros(v):
+        return v.mean(0) / v.abs().amax()  # 0 / 0 on zeros, right elsewhere
+
+    bug = _Bug("nan_on_zeros", "divides by the largest entry", ("scale",), scale=nan_on_zeros)
+    recipes = [lambda m, v=v: m.losses.scale(v) for v in (X, Y, *zeros)]
+    failures = _grade(_Impl(scale=student, shift=None), recipes, [bug])
+    assert len(failures) == 4 and torch.isnan(recipes[2](_Impl(scale=student))).all()
+    assert all(f.misconception is None for f in failures), [str(f) for f in failures]
+    assert all("divides by the largest entry" not in str(f) for f in failures)

@@ -10,6 +10,7 @@ it; it imports none of them, so they form no loop."""
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -227,6 +228,18 @@ def leaves(value: Any) -> Iterator[Any]:
             yield from leaves(item)
     else:
         yield value
+
+
+def non_finite(value: Any) -> bool:
+    """Some float in ``value`` (a tensor's entry or a Python float, at any depth) is NaN or
+    infinite."""
+    for v in leaves(value):
+        if isinstance(v, torch.Tensor) and v.is_floating_point():
+            if not bool(torch.isfinite(v).all()):
+                return True
+        elif isinstance(v, float) and not math.isfinite(v):
+            return True
+    return False
 
 
 def map_leaves(fn: Callable[[Any], Any], value: Any) -> Any:

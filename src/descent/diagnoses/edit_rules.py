@@ -128,25 +128,22 @@ def _left_out(node, ctx):
     """A stability term the function is given and never reads (``eps``), put where it can
     belong: under or after a square root, or added to a denominator."""
     for term in ctx.unused:
-        said = f"`{ctx.quote(term)}` is never used: it belongs in `{ctx.quote(node)}`"
-        if isinstance(node, ast.Call) and callee(node) in ROOTS and len(node.args) == 1:
-            yield "eps", said, with_args(node, [ast.BinOp(node.args[0], ast.Add(), term)])
-            yield "eps", said, ast.BinOp(node, ast.Add(), term)
-        if (
-            isinstance(node, ast.BinOp)
-            and isinstance(node.op, ast.Pow)
-            and is_number(node.right, 0.5)
-        ):
-            yield "eps", said, root_of_power(ast.BinOp(node.left, ast.Add(), term))
-            yield "eps", said, ast.BinOp(node, ast.Add(), term)
-        if (
-            isinstance(node, ast.BinOp)
-            and isinstance(node.op, ast.Div)
-            and not is_rooted(node.right)
-        ):
-            below = ast.BinOp(node.right, ast.Add(), term)
-            said = f"`{ctx.quote(term)}` is never used: it belongs in the denominator of "
-            yield "eps", said + f"`{ctx.quote(node)}`", ast.BinOp(node.left, ast.Div(), below)
+        said, here = f"`{ctx.quote(term)}` is never used: it belongs", f"`{ctx.quote(node)}`"
+        root = isinstance(node, ast.Call) and callee(node) in ROOTS and len(node.args) == 1
+        if root or isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            if root or is_number(node.right, 0.5):
+                plus = ast.BinOp(node.args[0] if root else node.left, ast.Add(), term)
+                under = with_args(node, [plus]) if root else root_of_power(plus)
+                yield "eps", f"{said} under the root in {here}", under
+                yield "eps", f"{said} after {here}", ast.BinOp(node, ast.Add(), term)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            if not is_rooted(node.right):
+                below = ast.BinOp(node.right, ast.Add(), term)
+                yield (
+                    "eps",
+                    f"{said} in the denominator of {here}",
+                    ast.BinOp(node.left, ast.Div(), below),
+                )
 
 
 def _root(node, ctx):

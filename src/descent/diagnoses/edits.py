@@ -70,7 +70,9 @@ def unedited(source: str) -> Edit:
 def after(source: str, names: tuple[str, ...], first: Edit) -> Iterator[Edit]:
     """The edits of :func:`by_kind` made on top of ``first`` (a second mistake), each on another
     line than ``first``'s or of another kind (a copy made and a mask's boundary moved on one
-    line), worded as the two changes; lines stay the student's."""
+    line), worded as the two changes; lines stay the student's. Those in ``first``'s function
+    come first: a function with one mistake is where a second is likeliest (a learner's Adam
+    without eps that also averages the wrong square, behind a wrapper's replay functions)."""
     if first.tree is None:
         return
     defs, tops = functions(source), units(source)
@@ -78,7 +80,12 @@ def after(source: str, names: tuple[str, ...], first: Edit) -> Iterator[Edit]:
     owner, _, method = first.function.partition(".")
     tree = cast(ast.FunctionDef, first.tree)
     tops[owner] = _with_method(tops[owner], method, tree) if method else tree
-    for second in _by_kind(source, defs, tops, names):
+    same = tuple(n for n in names if n == first.function)
+    seconds = itertools.chain(
+        _by_kind(source, defs, tops, same),
+        _by_kind(source, defs, tops, tuple(n for n in names if n not in same)),
+    )
+    for second in seconds:
         if second.line != first.line or second.kind != first.kind:
             text = f"two changes: {first.text}; and {second.text}"
             yield Edit(second.kind, first.line, text, second.source, second.function, second.tree)

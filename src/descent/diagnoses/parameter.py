@@ -50,7 +50,7 @@ from ..calls.impl import Implementation, PatchedImplementation
 from ..calls.timelimit import cut_short
 from . import order
 from .argument import _discrete
-from .base import Case, Estimate, leaves, map_leaves
+from .base import Case, Estimate, leaves, map_leaves, non_finite
 from .draw_order import exercise_functions
 from .parameter_changes import Calls, Change, changes_of, siblings_of
 from .values import Diagnosis, _deep_equal, either
@@ -212,7 +212,7 @@ def _reproduces(theirs: Any, got: Any, expected: Any) -> bool:
     if theirs is _REFUSED:
         return False
     if theirs is _DIVIDED_BY_ZERO:
-        return _non_finite(got) and not _non_finite(expected)
+        return non_finite(got) and not non_finite(expected)
     return _exactly(_marked(theirs), _marked(got)) and not _deep_equal(
         _marked(theirs), _marked(expected)
     )
@@ -250,20 +250,10 @@ def _marked_leaf(value: Any) -> Any:
     return _NAN if isinstance(value, float) and math.isnan(value) else value
 
 
-def _non_finite(value: Any) -> bool:
-    return any(_non_finite_leaf(v) for v in leaves(value))
-
-
-def _non_finite_leaf(value: Any) -> bool:
-    if isinstance(value, torch.Tensor) and value.is_floating_point():
-        return not bool(torch.isfinite(value).all())
-    return isinstance(value, float) and not math.isfinite(value)
-
-
 def _inert(value: Any) -> bool:
     """All zeros, or a sequence that never moves (every item equal: a schedule that never
     changes the rate): too many changes give it for one of them to be named."""
-    if isinstance(value, (list, tuple)) and len(value) > 1 and not _non_finite(value):
+    if isinstance(value, (list, tuple)) and len(value) > 1 and not non_finite(value):
         first = value[0]
         return all(_deep_equal(first, item) for item in value[1:]) or _zeros(value)
     return _zeros(value)

@@ -44,6 +44,7 @@ from typing import Any
 
 from .. import registry
 from ..calls import timelimit
+from .base import non_finite
 from .edit_bypass import bypasses
 from .edit_context import aliases, bases, functions, instances, reached, units
 from .edits import Edit, after, by_kind, unedited
@@ -127,12 +128,13 @@ def search(book: Ledger, impl: Any) -> Repair | None:
                 edits = (e for e in edits if e.kind in STOPS_A_WRITE)
             found = trial.first(edits, trials)
             best = sorted(trial.partials, key=lambda e: -len(trial.partials[e]))
-            for partial in best[:PARTIALS]:
-                if found is not None:
-                    break
-                pairs = min(PAIR_TRIALS, MODULE_TRIALS - _TRIED.get(tried, 0))
-                seconds = _own(after(source, reach, partial), defs, source)
-                found = trial.first(seconds, pairs, partials=False)
+            if found is None and best:
+                # taken in turn on top of each: two partials that pass alike (eps put under
+                # the root and after it) are both carried as far before time runs out
+                tops = best[:PARTIALS]
+                pairs = min(PAIR_TRIALS * len(tops), MODULE_TRIALS - _TRIED.get(tried, 0))
+                seconds = [_own(after(source, reach, p), defs, source) for p in tops]
+                found = trial.first(_alternating(seconds), pairs, partials=False)
             if found is not None:
                 return Repair(found, tuple(failing), left_out, tuple(failing))
             return trial.part(best[0]) if best else None
@@ -142,13 +144,38 @@ def search(book: Ledger, impl: Any) -> Repair | None:
 
 def _spread(records: list[Record]) -> list[Record]:
     """``records`` taken in turn from each kind of check (``"shape and type"``, ``"reference
-    value"``, a crash), each kind's in its order: the first :data:`MISSES` an edit is tried on
-    are of different kinds, so that a mistake the first kind's checks do not see (a micrograd
-    learner's wrong power rule behind an int kept as an int) still has its edits tried."""
+    value"``, a crash), each kind's in its order, the NaN or infinite results in turn with the
+    others: the first :data:`MISSES` an edit is tried on are of different kinds, so that a
+    mistake the first kind's checks do not see (a micrograd learner's wrong power rule behind
+    an int kept as an int; an Adam's missing eps, seen only as NaN on zero gradients) still has
+    its edits tried."""
+    singular = [r for r in records if non_finite(r.got)]
+    finite = [r for r in records if not non_finite(r.got)]
+    return _turns([_turns(_by_check(finite)), _turns(_by_check(singular))])
+
+
+def _by_check(records: list[Record]) -> list[list[Record]]:
     kinds: dict[object, list[Record]] = {}
     for record in records:
         kinds.setdefault(getattr(record.failure, "check", None), []).append(record)
-    return [r for turn in itertools.zip_longest(*kinds.values()) for r in turn if r is not None]
+    return list(kinds.values())
+
+
+def _turns(lists: list[list[Record]]) -> list[Record]:
+    """The items of ``lists`` taken one from each in turn."""
+    return [r for turn in itertools.zip_longest(*lists) for r in turn if r is not None]
+
+
+def _alternating(iterators: list[Iterator[Edit]]) -> Iterator[Edit]:
+    """The items of ``iterators`` taken one from each in turn, each to its end."""
+    live = list(iterators)
+    while live:
+        for it in list(live):
+            item = next(it, None)
+            if item is None:
+                live.remove(it)
+            else:
+                yield item
 
 
 def _methods(defs: dict, cls: str) -> list[str]:

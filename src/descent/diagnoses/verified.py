@@ -38,7 +38,6 @@ has no reference to re-run): it is named when every failing check that declares 
 from __future__ import annotations
 
 import functools
-import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -48,7 +47,7 @@ import torch
 
 from .. import variants
 from . import repair
-from .base import Diagnosis, NotApplicable, leaves, observed, witnessed
+from .base import Diagnosis, NotApplicable, leaves, non_finite, observed, witnessed
 from .claims import UNNAMED, Claim, unnamed
 from .ledger import Ledger, Record, agree
 from .located import placed, repaired, trap_of, trapped
@@ -148,6 +147,7 @@ class _Verdict:
     inputs: int = 0  # the failing records with values it might have been weighed on
     witnessed: bool = False  # a check offered it through a fact it observed itself
     seen: set[int] = field(default_factory=set)  # the records it explains through that fact
+    finite: int = 0  # the failing records it reproduces where the student's result is finite
 
 
 def _reproduces(claim: Claim, record: Record, reference: Any) -> bool | None:
@@ -164,7 +164,7 @@ def _reproduces(claim: Claim, record: Record, reference: Any) -> bool | None:
         except NotApplicable:
             theirs = NotApplicable
         except ZeroDivisionError:  # a Python float divided by 0: a tensor formula gives NaN
-            return _non_finite(record.got) and not _non_finite(record.expected)
+            return non_finite(record.got) and not non_finite(record.expected)
         except Exception:  # noqa: BLE001 - the slip cannot run this input: not the student's
             return False
         finally:
@@ -233,17 +233,6 @@ def _fact_alone(record: Record) -> bool:
         return False
 
 
-def _non_finite(value: Any) -> bool:
-    """Some number in ``value`` is NaN or infinite."""
-    for v in leaves(value):
-        if isinstance(v, torch.Tensor) and v.is_floating_point():
-            if not bool(v.isfinite().all()):
-                return True
-        elif isinstance(v, float) and not math.isfinite(v):
-            return True
-    return False
-
-
 def _readable(record: Record) -> bool:
     """A reading of the values is judged only on a comparison with an expected value computed
     in float64 (a float32 result is too coarse for the hypotheses' tolerance), or on the
@@ -293,6 +282,7 @@ def _weigh(
             continue
         if record.failed:
             (verdict.explains if fits else verdict.missed).add(id(record))
+            verdict.finite += fits and not non_finite(record.got)
         elif not fits:
             verdict.contradicted = True
     return verdict
@@ -325,7 +315,7 @@ def _mutant_claim(book: Ledger, reference: Any) -> Claim | None:
     needed = min(_INPUTS, sum(_telling(r) for r in failing))  # two where there are two
     if needed == 0:
         return None
-    singular = any(_non_finite(r.got) for r in failing)
+    singular = any(non_finite(r.got) for r in failing)
     for mutant in mutants(reference, book.exercise):
         if singular and mutant.kind == "branch":
             continue  # NaN where a guard belongs: a guard missing and one moved look alike
@@ -448,7 +438,7 @@ def _telling(record: Record) -> bool:
     """A failing result that can tell slips apart: finite (many slips give NaN), not all zeros
     or one repeated item, not a handful of labels or whole numbers."""
     got = record.got
-    return not (_non_finite(got) or _inert(got) or _scant(got, record.expected))
+    return not (non_finite(got) or _inert(got) or _scant(got, record.expected))
 
 
 def _verified(claim: Claim, verdict: _Verdict) -> str | None:
@@ -468,6 +458,11 @@ def _verified(claim: Claim, verdict: _Verdict) -> str | None:
     if not verdict.missed:  # two inputs where there are two: one only where it is all there is
         return "all" if len(verdict.explains) >= needed else None
     if claim.misconception is not None and claim.rerun is None:  # a Mistake: its own checks
+        return None
+    if not (verdict.finite or verdict.witnessed):
+        # NaN equals NaN however it came: a cause that leaves other checks unexplained needs a
+        # finite result of its own (an Adam that squares the first moment gave NaN on zero
+        # gradients, as a counter started at 0 does, and was told that counter)
         return None
     return "some" if len(verdict.explains) >= _INPUTS or verdict.witnessed else None
 
@@ -594,7 +589,7 @@ def _carries(claim: Claim, record: Record) -> bool:
         return False
     if _shapes(record.got) != _shapes(record.expected):
         return False  # a result of the wrong shape is its own finding: no values to read there
-    return not (claim.kind == "stability" and not _non_finite(record.got))
+    return not (claim.kind == "stability" and not non_finite(record.got))
 
 
 def _shapes(value: Any) -> list:

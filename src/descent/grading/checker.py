@@ -227,26 +227,36 @@ class Checker:
         mistakes: Sequence[Mistake] = (),
         generic: Callable[[], diagnoses.Diagnosis | None] | None = None,
         sample: tuple[Any, Any, str] | None = None,
+        accepts: Callable[[Any], bool] | None = None,
     ) -> None:
         """A property that must hold; with ``recipe`` and ``got`` a failure is also diagnosed
         (against ``mistakes`` first, which need ``got`` only). ``generic`` names the likely
         mistake from what the check measured (``descent.diagnoses.stat``: draws reused, shared, of
         another dtype), without the catalogue. ``sample`` (a statistics check: the student's
         draws, draws of the distribution the message names, and its name) makes a failure's
-        picture (:mod:`descent.grading.pictures`)."""
+        picture (:mod:`descent.grading.pictures`). ``accepts`` (with ``recipe``) is the
+        property as a test of a result of the recipe: the comparison is then kept, passed or
+        failed, for a repair of the student's code to be run on and judged by."""
+        record = (
+            Record(recipe, got, None, not condition, mistakes=mistakes, accepts=accepts)
+            if recipe is not None or mistakes
+            else None
+        )
         if condition:
+            # a repair that breaks this property must not pass for one (a dropout's 1 / (1 - p)
+            # turned into a product fixed its p = 1 case and broke only this)
+            if record is not None and accepts is not None and self.ledger is not None:
+                self.ledger.passed(record)
             return
         self.fail(
             what,
             check=check,
             hint=hint,
             diagnosis=(lambda: self.candidates(recipe, got, what=what, mistakes=mistakes))
-            if recipe is not None or mistakes
+            if record is not None
             else None,
             generic=generic,
-            record=Record(recipe, got, None, True, mistakes=mistakes)
-            if recipe is not None or mistakes
-            else None,
+            record=record,
             picture=("histogram", *sample) if sample is not None else None,
         )
 
