@@ -131,9 +131,9 @@ def search(book: Ledger, impl: Any) -> Repair | None:
             if found is None and best:
                 # taken in turn on top of each: two partials that pass alike (eps put under
                 # the root and after it) are both carried as far before time runs out
-                tops = best[:PARTIALS]
-                pairs = min(PAIR_TRIALS * len(tops), MODULE_TRIALS - _TRIED.get(tried, 0))
-                seconds = [_own(after(source, reach, p), defs, source) for p in tops]
+                firsts = best[:PARTIALS]
+                pairs = min(PAIR_TRIALS * len(firsts), MODULE_TRIALS - _TRIED.get(tried, 0))
+                seconds = [_own(after(source, reach, e), defs, source) for e in firsts]
                 found = trial.first(_alternating(seconds), pairs, partials=False)
             if found is not None:
                 return Repair(found, tuple(failing), left_out, tuple(failing))
