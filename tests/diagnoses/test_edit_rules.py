@@ -349,3 +349,33 @@ def test_a_draw_where_zeros_belong_a_clip_and_a_product_of_matrices_are_undone()
     assert "g = g\n" in clips[0][1] + "\n"
     products = [t for t, f in _texts(COUNTS_AND_DRAWS, "start", "operator") if "`@`" in t]
     assert products and "is the wrong one" in products[0]
+
+
+SCALED_AND_PLUS = """
+import numpy as np
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-10 * z))
+
+
+def sigmoid_plus(z):
+    return 1 + (1 + np.exp(-z))
+"""
+
+
+def test_a_negated_factor_is_dropped_with_its_sign_kept_and_a_plus_is_read_as_a_reciprocal():
+    # (UDL learners) a notebook's plotting factor in an exp, and `1 + (1 + exp(-z))`
+    factors = _texts(SCALED_AND_PLUS, "sigmoid", "factor")
+    assert (
+        "line 6 (in `sigmoid`): the factor `-10` in `-10 * z` does not belong there, only its "
+        "minus sign",
+        "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))",
+    ) in factors
+    operators = _texts(SCALED_AND_PLUS, "sigmoid_plus", "operator")
+    assert any(
+        e.endswith("return 1 / (1 + np.exp(-z))") and "`+` in `1 + (1 + np.exp(-z))`" in t
+        for t, e in operators
+    ), operators
+    # a sum that starts elsewhere than at 1 is no reciprocal written with a plus
+    assert not any(" / " in e for _, e in _texts("def f(z):\n    return 2 + z\n", "f", "operator"))

@@ -823,3 +823,29 @@ def test_a_mistake_seen_only_as_nan_still_has_its_edits_tried_and_paired():
     found = repair.search(book, _InProcess(NAN_AND_NAME))
     assert found is not None and not found.partial, found
     assert "`eps` is never used" in found.edit.text and "`pred` is used" in found.edit.text
+
+
+def test_a_partial_repair_and_a_reading_together_name_a_dropout_that_divides_by_p(tmp_path):
+    """(a TUM learner) kept entries divided by p, not 1 - p: wrong scale at every p and inf at
+    p = 0. Dropping the division makes the p = 0 checks pass and is told there; the scale's
+    reading is told on the others. An edit that drops every entry passes the kept-scale
+    property vacuously and breaks the rate: it is no repair of any part."""
+    folder = tmp_path / "subs" / "by_p_dropout"
+    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("test_*", "__pycache__"))
+    path = folder / "regularization.py"
+    text = path.read_text()
+    for old, new in (
+        ("    mask = (u >= p).to(x.dtype) / (1 - p)\n", "    mask = (u >= p).to(x.dtype) / p\n"),
+        ("    if not training or p == 0:\n", "    if not training:\n"),
+    ):
+        assert old in text
+        text = text.replace(old, new, 1)
+    path.write_text(text)
+    run = grade(tmp_path / "run", ["graders/test_regularization.py"], [str(folder)])
+    messages = _messages(run, "by_p_dropout", "regularization.dropout")
+    edge = [m for m in messages if m.startswith("[edge case] dropout_forward(p=0)")]
+    scale = [m for m in messages if "kept entries must equal" in m]
+    assert edge and scale
+    assert all("likely mistake: line" in m and "`p`" in m for m in edge), edge[0]
+    assert all("likely mistake: the scale of your kept entries" in m for m in scale), scale[0]
+    assert all("draws random values" not in m for m in messages)

@@ -631,7 +631,8 @@ def _order(node, ctx):
 def _operator(node, ctx):
     """One arithmetic operator for another."""
     if isinstance(node, ast.BinOp):
-        for other in _OPERATORS.get(type(node.op), ()):
+        reciprocal = isinstance(node.op, ast.Add) and is_number(node.left, 1)  # `1 + (1 + e)`
+        for other in _OPERATORS.get(type(node.op), ()) + ((ast.Div,) if reciprocal else ()):
             yield (
                 "operator",
                 f"the operation `{symbol(node.op)}` in `{ctx.quote(node)}` is the wrong one",
@@ -668,11 +669,10 @@ def _term(node, ctx):
         if isinstance(node.op, ast.Mult):
             pairs.append((node.right, node.left))
         for kept, dropped in pairs:
-            yield (
-                "factor",
-                f"the factor `{ctx.quote(dropped)}` in `{ctx.quote(node)}` does not belong there",
-                kept,
-            )
+            said = f"the factor `{ctx.quote(dropped)}` in `{ctx.quote(node)}` does not belong there"
+            yield "factor", said, kept
+            if isinstance(dropped, ast.UnaryOp) and isinstance(dropped.op, ast.USub):  # -10 * z
+                yield "factor", f"{said}, only its minus sign", ast.UnaryOp(ast.USub(), kept)
 
 
 def _boundary(node, ctx):
