@@ -379,3 +379,26 @@ def test_a_negated_factor_is_dropped_with_its_sign_kept_and_a_plus_is_read_as_a_
     ), operators
     # a sum that starts elsewhere than at 1 is no reciprocal written with a plus
     assert not any(" / " in e for _, e in _texts("def f(z):\n    return 2 + z\n", "f", "operator"))
+
+
+HARD_CODED_SLOPE = """
+import numpy as np
+
+
+class LeakyRelu:
+    def __init__(self, slope=0.01):
+        self.slope = slope
+
+    def forward(self, x):
+        return np.where(x > 0, x, x * 0.01)
+"""
+
+
+def test_a_number_typed_in_where_the_object_s_setting_belongs_is_made_that_setting():
+    # (a TUM learner) the forward ignores the slope its constructor stored
+    constants = _texts(HARD_CODED_SLOPE, "LeakyRelu.forward", "constant")
+    assert any(
+        "the number `0.01` stands where the setting `self.slope` belongs" in t
+        and e.endswith("return np.where(x > 0, x, x * self.slope)")
+        for t, e in constants
+    ), constants

@@ -277,6 +277,8 @@ def read(
     ctx.unused = _unused_terms(fn, ctx.hyperparameters) + _members(fn, siblings, unread=True)
     terms = [h for h in ctx.hyperparameters if STABILITY.search(ast.unparse(h))]
     ctx.stability = (*terms, *_members(fn, siblings, unread=False))
+    # (after the stability terms: `self.eps` is read there through _members already)
+    ctx.hyperparameters += _member_settings(fn, siblings)
     ctx.ignored = _ignored(fn)
     ctx.stores = _stores(fn)
     ctx.undefined = _undefined(fn, source)
@@ -417,6 +419,27 @@ def _members(fn: ast.FunctionDef, siblings: Iterable[ast.FunctionDef], unread: b
                     found.setdefault(
                         text, ast.Attribute(ast.Name(me, ast.Load()), node.attr, ast.Load())
                     )
+    return tuple(found.values())
+
+
+def _member_settings(fn: ast.FunctionDef, siblings: Iterable[ast.FunctionDef]) -> tuple:
+    """The attributes the methods ``siblings`` set from a parameter with a number for default
+    (``self.slope = slope`` in ``__init__(self, slope=0.01)``): the hyperparameters a method
+    reads through its object (a leaky ReLU's forward that types in 0.01 ignores its slope)."""
+    if not fn.args.args:
+        return ()
+    me = fn.args.args[0].arg
+    found: dict[str, ast.expr] = {}
+    for other in siblings:
+        numbered = {h.id for h in _hyperparameters(other, []) if isinstance(h, ast.Name)}
+        for node in ast.walk(other):
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+                continue
+            target = node.targets[0]
+            from_setting = isinstance(node.value, ast.Name) and node.value.id in numbered
+            if from_setting and _member(target, me, ast.Store):
+                attr = cast(ast.Attribute, target).attr
+                found.setdefault(attr, ast.Attribute(ast.Name(me, ast.Load()), attr, ast.Load()))
     return tuple(found.values())
 
 
