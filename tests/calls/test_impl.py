@@ -118,6 +118,23 @@ def test_the_batching_helpers_are_plain_loops_in_this_process():
     assert impl.call_then(lambda a: (a, a + 1), (1,), lambda d, cache: (d, cache), [10]) == (10, 2)
 
 
+def test_a_sweep_keeps_each_result_as_its_call_returned_it():
+    # (an EPFL learner's layer) a backward that accumulates into its cache and hands back the
+    # same tensors: read after the sweep, every result was the last one's
+    cache = {"dW": torch.zeros(2)}
+
+    def backward(dy):
+        cache["dW"] += dy
+        return dy * 2, cache["dW"]
+
+    out = impl.call_each(backward, [[torch.ones(2)], [torch.ones(2)]])
+    assert [o[1].tolist() for o in out] == [[1.0, 1.0], [2.0, 2.0]]
+    assert [o.tolist() for o in impl.call_each(backward, [[torch.ones(2)]] * 2, pick=1)] == [
+        [3.0, 3.0],
+        [4.0, 4.0],
+    ]
+
+
 def test_a_watched_call_says_whether_it_changed_a_global_generator():
     """The capstone's docstring forbids changing global state; a capstone that called
     torch.manual_seed kept 30/30 (issue 55). A reseed to the very state an earlier call left is

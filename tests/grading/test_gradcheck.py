@@ -86,6 +86,20 @@ def test_a_backward_that_edits_its_cache_fails():
         _check(tanh_forward, backward, [_x(3, 4)])
 
 
+@pytest.mark.parametrize("shape", [(2, 3), (40, 30)])  # every entry, then projections
+def test_a_backward_that_accumulates_into_its_cache_fails_as_editing_it(shape):
+    # (an EPFL learner's layer, its cache the module) the same tensor handed back each call
+    def forward(x):
+        return torch.tanh(x), {"y": torch.tanh(x), "dx": torch.zeros_like(x)}
+
+    def backward(dout, cache):
+        cache["dx"] += dout * (1 - cache["y"] ** 2)
+        return cache["dx"]
+
+    with pytest.raises(GradingFailure, match="called twice"):
+        _check(forward, backward, [_x(*shape)])
+
+
 def test_a_broadcast_gradient_fails_on_its_shape():
     with pytest.raises(GradingFailure, match="shape"):
         _check(

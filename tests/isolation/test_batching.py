@@ -54,6 +54,21 @@ def test_pick_keeps_the_rest_of_each_result_in_the_worker(remote):
     assert [round(float(o), 12) for o in outs] == [0.0, 1.0, 4.0]
 
 
+def test_a_sweep_in_the_worker_keeps_each_result_as_its_call_returned_it(manager, tmp_path):
+    # a gradient accumulated into a module-level buffer and handed back each time
+    sub = _student(
+        tmp_path,
+        "losses",
+        "import torch\nBUF = torch.zeros(2)\n\n\ndef mse_forward(pred, target):\n"
+        "    BUF.add_(pred - target)\n    return BUF, BUF\n",
+    )
+    impl = WorkerImplementation("sweep-kept", manager, folder=str(sub))
+    ones = torch.ones(2, dtype=torch.float64)
+    outs = call_each(impl.losses.mse_forward, [(ones, 0 * ones)] * 3, pick=0, stack=True)
+    assert [o.tolist() for o in outs] == [[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]]
+    impl.close()
+
+
 def test_the_first_error_of_a_sweep_is_raised_as_the_loop_would(manager, tmp_path):
     sub = _student(
         tmp_path,

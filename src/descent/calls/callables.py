@@ -121,6 +121,18 @@ def fresh(value: Any) -> Any:
     return copy_value(value, generators=True)
 
 
+def kept(result: Any) -> Any:
+    """``result`` as it is when its call returns: a tensor, or the tensors of one list or tuple,
+    cloned, so that a later call of a sweep cannot change what an earlier one returned by editing
+    them in place (a backward that accumulates its gradients into its cache and hands back the
+    same tensors each time). Anything else as is."""
+    if isinstance(result, torch.Tensor):
+        return result.clone()
+    if type(result) in (list, tuple):
+        return type(result)(v.clone() if isinstance(v, torch.Tensor) else v for v in result)
+    return result
+
+
 def copy_value(value: Any, *, generators: bool = False) -> Any:
     """A copy of tensors (and generators, if asked) and of the lists, tuples and dicts around
     them; other values, subclasses of list and tuple included, as is."""

@@ -85,7 +85,9 @@ def call_each(
     """``[fn(*args, **kwargs) for args in arg_lists]``: one call per argument list, in order.
 
     With ``pick``, each result is replaced by ``result[pick]`` (the rest of a ``(output,
-    cache)`` pair then never leaves a worker). With ``fresh``, each call gets its own copy of
+    cache)`` pair then never leaves a worker). Each result is kept as it is when its call
+    returns (:func:`descent.calls.callables.kept`): a later call that edits the tensors it
+    handed back changes nothing already returned. With ``fresh``, each call gets its own copy of
     its argument list (:func:`descent.calls.callables.fresh`), made where the call runs: the
     lists may then share tensors, which cross to a worker once. For a function of a submission
     graded in a worker, the whole sweep is one request instead of one round trip per call. The
@@ -98,6 +100,7 @@ def call_each(
     """
     # start-up: callables imports torch, and the command line loads this module
     from .callables import fresh as copy
+    from .callables import kept
 
     batched = getattr(type(fn), "__descent_call_each__", None)
     if batched is not None:
@@ -108,7 +111,7 @@ def call_each(
     out = []
     for args in arg_lists:
         result = fn(*(copy(list(args)) if fresh else args), **kwargs)
-        out.append(result if pick is None else result[pick])
+        out.append(kept(result if pick is None else result[pick]))
     return out
 
 

@@ -145,9 +145,9 @@ def op_map(worker, header: dict, blobs, out: Outcome) -> None:
     pick = _pick(header)
     copy = callables.fresh if header.get("fresh") is True else None
     with tripwire.watch(out.exercise) as out.hits:
-        result = [fn(*(copy(args) if copy else args), **kwargs) for args in arg_lists]
-    if pick is not None:
-        result = [r[pick] for r in result]
+        calls = (fn(*(copy(args) if copy else args), **kwargs) for args in arg_lists)
+        # each result kept as it is before the next call (see callables.kept)
+        result = [callables.kept(r if pick is None else r[pick]) for r in calls]
     out.result = result
     if header.get("stack") is True:
         packed = stacking.stack_results(result)
