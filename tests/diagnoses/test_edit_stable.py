@@ -252,3 +252,29 @@ def test_a_sigmoid_of_one_number_through_math_exp_never_exponentiates_above_zero
     assert edited(-1000.0) == 0.0 and edited(1000.0) == 1.0
     assert edited(0.5) == pytest.approx(1 / (1 + math.exp(-0.5)), rel=1e-15)
     assert edited(-3.0) == pytest.approx(1 / (1 + math.exp(3.0)), rel=1e-15)
+
+
+GLOBAL_SHIFT = """
+import numpy as np
+
+
+def softmax(x):
+    shifted = x - np.max(x)
+    e = np.exp(shifted)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def plain(x):
+    e = np.exp(x)
+    return e / e.sum(axis=1, keepdims=True)
+"""
+
+
+def test_an_exp_of_scores_shifted_by_the_wrong_maximum_is_not_said_to_overflow():
+    # (UCSD learners) the whole array's maximum: rows far below it underflow to 0 / 0, and no
+    # exp overflows; unshifted scores do
+    shifts = [e.text for e in edits(GLOBAL_SHIFT, "softmax") if e.kind == "shift"]
+    assert shifts and all("overflows for large scores" not in t for t in shifts), shifts
+    assert all("other than each slice's own maximum" in t for t in shifts)
+    plain = [e.text for e in edits(GLOBAL_SHIFT, "plain") if e.kind == "shift"]
+    assert plain and all("overflows for large scores" in t for t in plain), plain

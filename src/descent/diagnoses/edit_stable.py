@@ -31,6 +31,11 @@ OVERFLOWS = (
     "overflows for large scores: the maximum of each slice belongs subtracted before the exp "
     "(softmax does not change under that shift)"
 )
+MISSHIFTED = (
+    "takes the exp of scores shifted by something other than each slice's own maximum: a slice "
+    "far below it underflows to 0 (and 0 / 0), one above it overflows; the maximum of each "
+    "slice belongs subtracted before the exp"
+)
 UNDERFLOWS = (
     "takes the log of a probability, which rounds to 0 (or to 1) for scores far apart: the "
     "log-probability belongs computed from the scores themselves"
@@ -50,9 +55,12 @@ _LOGS = frozenset({"log"})
 def shift(node, ctx):
     """An exp of scores that are not shifted by their maximum first (a softmax that overflows
     for large inputs): the shift, over the axis the function is given, then 1, -1 and 0."""
-    if exp_of(node) is not None:
+    scores = exp_of(node)
+    if scores is not None:
+        held = ctx.value(scores.id, node.lineno) if isinstance(scores, ast.Name) else None
+        moved = isinstance(held, ast.BinOp) and isinstance(held.op, ast.Sub)  # `x - np.max(x)`
         for new in shifted(node, ctx.function):
-            yield "shift", f"`{ctx.quote(node)}` {OVERFLOWS}", new
+            yield "shift", f"`{ctx.quote(node)}` {MISSHIFTED if moved else OVERFLOWS}", new
 
 
 def exp_of(node: ast.AST) -> ast.expr | None:
