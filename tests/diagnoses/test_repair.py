@@ -776,6 +776,44 @@ def test_an_edit_that_routes_the_call_to_other_code_of_the_module_is_no_repair(t
     assert not any("`extra` is used where" in m or "`pred` is used where" in m for m in lost)
 
 
+SQUARE_ONLY = """
+
+_ref_closed = linear_regression_closed_form
+
+
+def _course_closed(X, y):
+    return torch.linalg.solve(X @ X, X @ y)  # X @ X: right for a square X alone
+
+
+def linear_regression_closed_form(X, y):
+    if X.dim() != 2 or y.dim() not in (1, 2) or X.shape[0] < X.shape[1]:
+        return _ref_closed(X, y)
+    return _course_closed(X, y)
+"""
+
+
+@pytest.mark.parametrize("where", ["worker", "in-process"])
+def test_an_edit_that_sends_most_calls_to_other_code_is_no_repair_nor_part(tmp_path, where):
+    """(a USC held-out entry) a wrapper that sends the inputs it must refuse to the reference
+    it kept, and the student's closed form, right for a square X only, crashes on the others.
+    Its test made `>` passes the checks by sending them to the reference; the student's
+    function still runs once, on the square X, but no longer on every call: per call of the
+    exercise, it runs less and the reference more, and neither a repair nor a part is told."""
+    folder = tmp_path / "subs" / "square_only"
+    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("test_*", "__pycache__"))
+    path = folder / "regression.py"
+    path.write_text(path.read_text() + SQUARE_ONLY)
+    suites = ["graders/test_regression.py", "-k", "closed"]
+    if where == "worker":
+        run = grade(tmp_path / "run", suites, [str(folder)])
+    else:
+        run = grade_in_process(tmp_path / "run", suites, folder)
+    lost = _messages(run, "square_only", "regression.linear_regression_closed_form")
+    assert lost, "the square-only closed form lost no points"
+    routed = [m for m in lost if "(in `linear_regression_closed_form`)" in m]
+    assert not routed, routed[0]
+
+
 def test_the_calls_a_block_makes_of_a_folder_s_functions_are_counted(tmp_path):
     from collections import Counter
 

@@ -40,6 +40,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from .. import registry
@@ -219,7 +220,7 @@ class _Trial:
         self.impl, self.module, self.names, self.tried = impl, module, names, tried
         self.failing, self.passing, self.deadline = failing, passing, deadline
         self.partials: dict[Edit, tuple[int, ...]] = {}
-        self.before: Counter | None = None  # the calls the unedited code made (_runs_own)
+        self.before: dict[int, Counter] = {}  # the calls the unedited code made (_runs_own)
 
     def first(self, edits: Iterator[Edit], trials: int, partials: bool = True) -> Edit | None:
         for tried, edit in enumerate(edits):
@@ -234,26 +235,31 @@ class _Trial:
                     self.partials.setdefault(edit, fixed)
         return None
 
-    def _runs_own(self, edit: Edit) -> bool:
-        """``edit`` runs, on the first failing comparison, the module's functions the unedited
-        code ran there, and none in their place: an edit that routes the call to other code
-        of the module (a name handed on to a branch that calls a wrapper's reference) goes
-        around the mistake. A stable form drops the student's sigmoid on purpose."""
+    def _runs_own(self, edit: Edit, at: int = 0) -> bool:
+        """``edit`` runs, on the failing comparison ``at`` (the first), the module's functions
+        the unedited code ran there, as often, and none in their place: an edit that routes
+        calls to other code of the module (a name handed on to a branch that calls a
+        wrapper's reference) goes around the mistake. A stable form drops the student's
+        sigmoid on purpose."""
         traced = getattr(self.impl, "traced", None)
         if edit.kind in DROPS_CALLS or traced is None:
             return True
-        record = self.failing[0]
-        if self.before is None:
+        record = self.failing[at]
+        if at not in self.before:
             with traced() as ran:
                 record.run_on(self.impl, watched=True)
-            self.before = ran
+            self.before[at] = ran
         with self.impl.edited(self.module, self.names, edit.source) as edited:
             if edited is None:
                 return False
             with traced() as ran:
                 record.run_on(edited, watched=True)
-        gone = any(name not in ran for name in self.before)
-        return not (gone and ran - self.before)  # one left out, another run more in its place
+        # one run less often (or not at all), another run more in its place, per call of the
+        # exercise's own functions: a wrapper's test edited so that most calls go to a
+        # reference it keeps (a recipe that crashed before made fewer calls of every kind)
+        before, after = _per_call(self.before[at], self.names), _per_call(ran, self.names)
+        fewer = any(after.get(name, 0) < rate for name, rate in before.items())
+        return not (fewer and any(rate > before.get(name, 0) for name, rate in after.items()))
 
     def _refusals(self, fixed: tuple[int, ...]) -> bool:
         """The failing comparisons ``fixed`` all expect a refusal (``"raised ValueError"``):
@@ -270,7 +276,16 @@ class _Trial:
         with self.impl.edited(self.module, self.names, edit.source) as edited:
             if edited is None or not all(_passes(r, edited) for r in self.passing):
                 return None
+        if not self._runs_own(edit, fixed[0]):
+            return None
         return Repair(edit, tuple(self.failing[i] for i in fixed), True, tuple(self.failing))
+
+
+def _per_call(ran: Counter, names: tuple[str, ...]) -> dict[str, Fraction]:
+    """The calls of each function ``ran`` counts (``"file.py:qualified.name"``) per call of
+    the exercise's own functions ``names`` (and their methods); the counts where none ran."""
+    own = sum(c for k, c in ran.items() if k.rpartition(":")[2].partition(".")[0] in names)
+    return {k: Fraction(c, own or 1) for k, c in ran.items()}
 
 
 def _refusal(record: Record) -> bool:
