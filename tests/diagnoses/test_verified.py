@@ -552,3 +552,19 @@ def test_a_partial_cause_that_matches_only_nan_results_is_not_named():
     assert len(failures) == 4 and torch.isnan(recipes[2](_Impl(scale=student))).all()
     assert all(f.misconception is None for f in failures), [str(f) for f in failures]
     assert all("divides by the largest entry" not in str(f) for f in failures)
+
+
+def test_a_reading_that_names_an_argument_is_not_carried_to_a_call_without_it():
+    # (an EPFL learner's softmax) a backward's reading of each entry's sign against `dout`,
+    # verified on two backward checks, was told on the forward's checks, which pass no `dout`
+    signs = Diagnosis("term", "each of your entries has the sign of the same entry of `dout`")
+
+    def backward_recipe(dout):
+        return lambda m: m.losses.scale(dout)
+
+    read = [(signs, Record(backward_recipe(v), 2 * v, v, True)) for v in (X, Y)]
+    x = X + 1
+    forward = (None, Record(lambda m: m.losses.shift(x), 3 * x, x, True))
+    failures = _settled([*read, forward])
+    assert [f.diagnosis for f in failures[:2]] == ["term", "term"]
+    assert "`dout`" not in str(failures[2]), str(failures[2])

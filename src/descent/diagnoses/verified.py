@@ -55,7 +55,7 @@ from .mutant import mutants, written_into
 from .order import MUTANT_PREEMPTS
 from .parameter import _inert, _scant
 from .pattern import HANDED_BACK
-from .values import either
+from .values import either, inputs_of
 
 _PROPORTIONAL = "your result is the expected " + UNNAMED  # that ratio, of the whole result
 _INPUTS = 2  # failing records a claim must reproduce: one comparison is no evidence
@@ -592,7 +592,21 @@ def _carries(claim: Claim, record: Record) -> bool:
         return False
     if _shapes(record.got) != _shapes(record.expected):
         return False  # a result of the wrong shape is its own finding: no values to read there
+    if not _passed_what_it_names(claim, record):
+        return False
     return not (claim.kind == "stability" and not non_finite(record.got))
+
+
+def _passed_what_it_names(claim: Claim, record: Record) -> bool:
+    """Every plain name ``claim`` quotes (`dout`, `p`) is a tensor or a number ``record``'s
+    call was passed, where it has a recipe: a backward's reading of the sign of each entry of
+    `dout` was told on its forward's checks, whose calls have no `dout`."""
+    if record.recipe is None:
+        return True
+    quoted = set(re.findall(r"`([A-Za-z_]\w*)`", claim.text))
+    inputs = inputs_of(record.recipe)
+    passed = {n.partition("[")[0] for n, _ in inputs.tensors + inputs.numbers}
+    return quoted <= passed
 
 
 def _shapes(value: Any) -> list:
