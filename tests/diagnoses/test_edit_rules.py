@@ -402,3 +402,30 @@ def test_a_number_typed_in_where_the_object_s_setting_belongs_is_made_that_setti
         and e.endswith("return np.where(x > 0, x, x * self.slope)")
         for t, e in constants
     ), constants
+
+
+TWICE = """
+import numpy as np
+
+
+def tanh_backward(dy, cache):
+    y = cache
+    return dy * (1 - np.tanh(y) ** 2)
+
+
+def softmax(x):
+    e = (x - x.max()).exp().exp()
+    return e / e.sum()
+"""
+
+
+def test_a_function_applied_to_a_value_that_has_it_already_is_dropped():
+    # (EPFL learners) a tanh of the forward's cached tanh; an exp of exps
+    calls = _texts(TWICE, "tanh_backward", "call")
+    assert any(
+        "`np.tanh(y)` applies `tanh` where `y` belongs as it is" in t
+        and e.endswith("return dy * (1 - y ** 2)")
+        for t, e in calls
+    ), calls
+    exps = [e for _, e in _texts(TWICE, "softmax", "call")]
+    assert any("e = (x - x.max()).exp()\n" in e for e in exps), exps

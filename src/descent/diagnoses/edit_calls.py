@@ -1,7 +1,8 @@
 """Edits of which library call the student made, for a repair search (part of
 :data:`descent.diagnoses.edit_rules.RULES`): the minimum taken where the maximum belongs (or
 the reverse), a variance or a standard deviation divided by n - 1 where n belongs, an exp
-whose exponent has the wrong sign, and a bound of a clip that does not belong. The words name
+whose exponent has the wrong sign, a function applied where its argument belongs as it is, and
+a bound of a clip that does not belong. The words name
 the kind of mistake and quote the student's call, never the fix.
 """
 
@@ -58,6 +59,26 @@ def exp_sign(node, ctx):
         negated = ast.UnaryOp(ast.USub(), copy.deepcopy(node.args[0]))
         said = f"the exponent in `{ctx.quote(node)}` has the wrong sign"
         yield "sign", said, ast.Call(node.func, [negated], [])
+
+
+_ELEMENTWISE = frozenset({"exp", "tanh", "sigmoid", "softmax", "log_softmax", "relu"})
+
+
+def applied_again(node, ctx):
+    """An elementwise function (an exp, a tanh, a softmax) applied where its argument belongs
+    as it is: applied twice (a tanh of the forward's cached tanh, a softmax of probabilities,
+    an exp of exps)."""
+    if not (isinstance(node, ast.Call) and callee(node) in _ELEMENTWISE):
+        return
+    if node.args:
+        inner = node.args[0]
+    elif isinstance(node.func, ast.Attribute) and method_call(node):
+        inner = node.func.value  # `y.tanh()`
+    else:
+        return
+    name = callee(node)
+    said = f"`{ctx.quote(node)}` applies `{name}` where `{ctx.quote(inner)}` belongs as it is"
+    yield "call", f"{said} (applied twice, or to a value that has it already)", inner
 
 
 def clip_bound(node, ctx):
