@@ -49,3 +49,25 @@ def test_a_value_computed_from_the_state_is_stored_where_it_is_computed():
     )
     [(words, method)] = _texts(LOCALS, "Counter.step", "stored")
     assert "`t` is computed from `self.t`" in words and "t = self.t = self.t + 1" in method
+
+
+LAYER_MOMENTA = """
+def sgd(model, momentum, alpha, lr):
+    for name, module in model.items():
+        for key in module.params:
+            m = alpha * momentum[name + "_" + key] - lr * module.gradient[key]
+            module.params[key] = module.params[key] + m
+    return model
+"""
+
+
+def test_a_velocity_read_by_a_key_built_from_text_is_stored_back_there():
+    # (USC learners) every layer's velocity kept in one dict under "<layer>_<param>"
+    stored = _texts(LAYER_MOMENTA, "sgd", "stored")
+    assert any(
+        "`m` is computed from `momentum[name + '_' + key]` and never stored back" in t
+        and "m = momentum[name + '_' + key] = alpha * momentum[name + '_' + key]" in e
+        for t, e in stored
+    ), stored
+    # an entry read by a plain index is data, not a kept value
+    assert not _texts("def f(x, i):\n    y = x[i] * 2\n    return y\n", "f", "stored")

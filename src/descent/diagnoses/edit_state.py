@@ -28,7 +28,7 @@ def stored_back(node, ctx):
     stored = {ast.unparse(n) for n in ast.walk(ctx.function) if _kept(n, ast.Store)}
     held = _held(ctx.function).get(target.id)  # `m = config["m"]` earlier
     reads = [ast.unparse(n) for n in ast.walk(value) if _kept(n, ast.Load)]
-    mine = [r for r in reads if near(target.id, _key(r)) or target.id == _key(r)]
+    mine = [r for r in reads if near(target.id, _key(r)) or target.id == _key(r) or _texted(r)]
     for read in dict.fromkeys([*([held] if held else []), *mine]):
         if read not in stored:
             said = f"`{target.id}` is computed from `{read}` and never stored back: every call "
@@ -58,13 +58,29 @@ def _key(read: str) -> str:
     return getattr(node, "attr", "")
 
 
+def _texted(read: str) -> bool:
+    """An entry read by a key built from text (``momentum[name + "_" + key]``, a course's dict
+    of every layer's velocity): whatever the name it is computed into, the entry it belongs
+    stored back in."""
+    node = ast.parse(read, mode="eval").body
+    return isinstance(node, ast.Subscript) and _text_key(node.slice)
+
+
+def _text_key(key: ast.AST) -> bool:
+    return not isinstance(key, ast.Constant) and any(
+        isinstance(n, ast.JoinedStr) or isinstance(n, ast.Constant) and isinstance(n.value, str)
+        for n in ast.walk(key)
+    )
+
+
 def _kept(node: ast.AST, context: type) -> bool:
     """``node`` is an entry of a dict by a key (``config["m"]``) or an attribute of an object
     (``self.m``), not a module's (``np.pi``): a value a call keeps for the next."""
     if not isinstance(getattr(node, "ctx", None), context):
         return False
     if isinstance(node, ast.Subscript):
-        return isinstance(node.slice, ast.Constant) and isinstance(node.value, ast.Name)
+        keyed = isinstance(node.slice, ast.Constant) or _text_key(node.slice)
+        return keyed and isinstance(node.value, ast.Name)
     owner = getattr(node, "value", None)
     return (
         isinstance(node, ast.Attribute)
