@@ -887,3 +887,26 @@ def test_a_partial_repair_and_a_reading_together_name_a_dropout_that_divides_by_
     assert all("likely mistake: line" in m and "`p`" in m for m in edge), edge[0]
     assert all("likely mistake: the scale of your kept entries" in m for m in scale), scale[0]
     assert all("draws random values" not in m for m in messages)
+
+
+def test_a_comparison_the_unchanged_code_passes_again_is_left_out_not_the_search():
+    """A check that failed for something a re-run does not see (an argument edited in place:
+    the value it gives again is right) passes with any edit. It is left out, and the search
+    goes on over the others, its repair said only of those (before, the whole search stopped
+    and an EPFL optimizer that also steps in place got no line)."""
+
+    def first(m):
+        return m.mse_forward(1.0, 2.0)[0]
+
+    def second(m):
+        return m.mse_forward(1.0, 2.0)[1]
+
+    seen_edited = Record(second, "arguments edited in place", 2.0, True)  # gives 2.0 again
+    failing = [Record(first, 3.0, 1.0, True), Record(first, 3.0, 1.0, True)]
+    book = Ledger("losses.mse")
+    book.records += [seen_edited, *failing]
+    found = repair.search(
+        book, _InProcess("def mse_forward(pred, target):\n    return pred * 3, target\n")
+    )
+    assert found is not None and found.partial and found.fixed == tuple(failing), found
+    assert "the factor `3` in `pred * 3`" in found.edit.text

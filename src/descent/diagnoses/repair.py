@@ -18,8 +18,8 @@ Where none does, second
 edits are tried on top of the best partial repairs (:data:`PARTIALS`, :data:`PAIR_TRIALS`); where
 that fails too, the best partial repair is the finding, once every passing comparison still
 passes with it (:class:`Repair`, ``partial``). The
-code is first run unedited the same way: where that passes, no edit is told from no change and
-nothing is kept. Verification shows a repair as the cause where nothing else names one, and as
+code is first run unedited the same way: a failing comparison that passes then is left out (no
+edit is told from no change there), and where all do nothing is kept. Verification shows a repair as the cause where nothing else names one, and as
 where the named cause is otherwise. Its words name the line and the kind of change, never the code
 of the fix.
 
@@ -120,10 +120,14 @@ def search(book: Ledger, impl: Any) -> Repair | None:
     trial = _Trial(impl, exercise.module, names, failing, passing, deadline, tried)
     try:
         with timelimit.exploring():
-            # the code re-run as the edits run it, unchanged, must fail as graded: where it
-            # passes (a failure of an argument edited in place, say), any edit would "repair" it
-            if _repairs(impl, exercise.module, names, unedited(source), trial, deadline)[0]:
+            # the code re-run as the edits run it, unchanged, must fail as graded: a comparison
+            # it passes (failed for an argument edited in place, say) any edit would "repair",
+            # and is left out, the repair said only of the others
+            kept = _reproduced(impl, exercise.module, names, unedited(source), failing)
+            if not kept:
                 return None
+            left_out |= len(kept) < len(failing)
+            failing = trial.failing = kept
             edits = _own(by_kind(source, reach), defs, source)
             if any(r.watched is not None for r in failing):  # an argument edited in place
                 edits = (e for e in edits if e.kind in STOPS_A_WRITE)
@@ -286,6 +290,17 @@ def _per_call(ran: Counter, names: tuple[str, ...]) -> dict[str, Fraction]:
     the exercise's own functions ``names`` (and their methods); the counts where none ran."""
     own = sum(c for k, c in ran.items() if k.rpartition(":")[2].partition(".")[0] in names)
     return {k: Fraction(c, own or 1) for k, c in ran.items()}
+
+
+def _reproduced(
+    impl: Any, module: str, names: tuple[str, ...], edit: Edit, failing: list[Record]
+) -> list[Record]:
+    """The comparisons of ``failing`` that still fail with ``edit`` (the code unchanged) in
+    place, as a trial runs them."""
+    with impl.edited(module, names, edit.source) as edited:
+        if edited is None:
+            return []
+        return [r for r in failing if not _passes(r, edited)]
 
 
 def _refusal(record: Record) -> bool:
