@@ -429,3 +429,25 @@ def test_a_function_applied_to_a_value_that_has_it_already_is_dropped():
     ), calls
     exps = [e for _, e in _texts(TWICE, "softmax", "call")]
     assert any("e = (x - x.max()).exp()\n" in e for e in exps), exps
+
+
+MEAN_GRADIENT = """
+class MSE:
+    def forward(self, pred, target):
+        self.pred, self.target = pred, target
+        return ((pred - target) ** 2).mean()
+
+    def backward(self):
+        grad = 2 * (self.pred - self.target)
+        return grad
+"""
+
+
+def test_a_gradient_of_a_mean_without_its_count_is_divided_by_an_input_s_entries():
+    # (an EPFL learner) the squared error's mean, its backward the sum's gradient
+    counts = _texts(MEAN_GRADIENT, "MSE.backward", "count")
+    assert any(
+        "lacks the division by the count of the entries of `self.pred`" in t
+        and e.endswith("return grad / self.pred.reshape(-1).shape[0]")
+        for t, e in counts
+    ), counts

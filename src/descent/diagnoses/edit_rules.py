@@ -34,7 +34,7 @@ from .edit_nodes import (
     with_keywords,
     without,
 )
-from .edit_shapes import input_shape
+from .edit_shapes import count_missing, input_shape
 from .edit_stable import eps_under_root, shift, stable_log, stable_ratio
 from .edit_state import stored_back
 
@@ -788,6 +788,7 @@ RULES: tuple[Rule, ...] = (
     _count,
     _term,
     input_shape,
+    count_missing,
     other_name,
 )
 

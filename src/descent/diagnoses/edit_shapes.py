@@ -1,8 +1,8 @@
-"""An edit of a result's layout, for a repair search (part of
+"""Edits of a result's layout and counts, for a repair search (part of
 :data:`descent.diagnoses.edit_rules.RULES`): the value returned laid out in the shape the
-input came in, where the code reshaped the input (a vector made a row) and
-never gave the result the input's shape back. The words say the entries are right and the
-shape is not, never the fix.
+input came in, where the code reshaped the input (a vector made a row) and never gave the
+result the input's shape back; the value returned divided by a count of an input's entries it
+lacks. The words say what is wrong with the result, never the fix.
 """
 
 from __future__ import annotations
@@ -72,3 +72,34 @@ class _Reshaped(ast.NodeTransformer):
         shape = ast.Name(SNAPSHOT, ast.Load())
         reshaped = ast.Call(ast.Attribute(node.value, "reshape", ast.Load()), [shape], [])
         return ast.copy_location(ast.Return(reshaped), node)
+
+
+def count_missing(node, ctx):
+    """A value returned without the division by a count of an input's entries that a mean
+    needs (a gradient of the squared error written ``2 * (pred - target)``): the value divided
+    by the count of every entry of an input the value reads, then by its first dimension."""
+    if not (isinstance(node, ast.Return) and node.value is not None):
+        return
+    if isinstance(node.value, ast.Tuple):
+        return  # a result and a cache: which one lacks it is not known
+    value = node.value
+    if isinstance(value, ast.Name):  # `return to_return`: what it was computed from
+        value = ctx.value(value.id, node.lineno) or value
+    read = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+    params = [a.arg for a in ctx.function.args.args if a.arg in read and a.arg != "self"]
+    kept = [ast.unparse(n) for n in ast.walk(value) if _of_self(n)]  # `self.estimated`
+    for name in dict.fromkeys([*params, *kept]):
+        for count, of in ((f"{name}.reshape(-1).shape[0]", "entries"), (f"len({name})", "rows")):
+            said = f"`{ctx.quote(node.value)}` lacks the division by the count of the {of} of "
+            said += f"`{name}` that a mean needs (the gradient or the value of a sum)"
+            divided = ast.BinOp(node.value, ast.Div(), ast.parse(count, mode="eval").body)
+            yield "count", said, ast.Return(divided)
+
+
+def _of_self(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+        and isinstance(node.ctx, ast.Load)
+    )
