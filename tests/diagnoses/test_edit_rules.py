@@ -451,3 +451,11 @@ def test_a_gradient_of_a_mean_without_its_count_is_divided_by_an_input_s_entries
         and e.endswith("return grad / self.pred.reshape(-1).shape[0]")
         for t, e in counts
     ), counts
+
+
+def test_a_tanh_derivative_without_its_square_gets_it():
+    # (a UCSD learner) 1 - tanh(x) for 1 - tanh(x) ** 2; a cached output `y` alike
+    source = "import numpy as np\n\n\ndef grad(x, y):\n    return (1 - np.tanh(x)) * (1 - y)\n"
+    powers = [e for _, e in _texts(source, "grad", "power")]
+    assert any(e.endswith("return (1 - np.tanh(x) ** 2) * (1 - y)") for e in powers), powers
+    assert any(e.endswith("return (1 - np.tanh(x)) * (1 - y ** 2)") for e in powers), powers

@@ -1,8 +1,8 @@
 """Edits of which library call the student made, for a repair search (part of
 :data:`descent.diagnoses.edit_rules.RULES`): the minimum taken where the maximum belongs (or
 the reverse), a variance or a standard deviation divided by n - 1 where n belongs, an exp
-whose exponent has the wrong sign, a function applied where its argument belongs as it is, and
-a bound of a clip that does not belong. The words name
+whose exponent has the wrong sign, a function applied where its argument belongs as it is, a
+tanh's derivative without its square, and a bound of a clip that does not belong. The words name
 the kind of mistake and quote the student's call, never the fix.
 """
 
@@ -79,6 +79,23 @@ def applied_again(node, ctx):
     name = callee(node)
     said = f"`{ctx.quote(node)}` applies `{name}` where `{ctx.quote(inner)}` belongs as it is"
     yield "call", f"{said} (applied twice, or to a value that has it already)", inner
+
+
+def unsquared(node, ctx):
+    """``1 - t`` where a tanh's derivative ``1 - t ** 2`` belongs (``t`` a tanh, or the
+    forward's output it cached): the square left out."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub)):
+        return
+    right = node.right
+    if not (isinstance(node.left, ast.Constant) and node.left.value == 1):
+        return
+    if isinstance(right, ast.Call) and callee(right) == "tanh" or isinstance(right, ast.Name):
+        said = f"`{ctx.quote(right)}` in `{ctx.quote(node)}` should be squared"
+        yield (
+            "power",
+            said,
+            ast.BinOp(node.left, ast.Sub(), ast.BinOp(right, ast.Pow(), ast.Constant(2))),
+        )
 
 
 def clip_bound(node, ctx):

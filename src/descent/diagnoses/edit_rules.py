@@ -12,7 +12,7 @@ import ast
 import copy
 from collections.abc import Callable, Iterator
 
-from .edit_calls import applied_again, biased, clip_bound, exp_sign, extreme
+from .edit_calls import applied_again, biased, clip_bound, exp_sign, extreme, unsquared
 from .edit_context import Context, bound
 from .edit_names import lag, near_name, other_name, undefined_name
 from .edit_nodes import (
@@ -779,6 +779,7 @@ RULES: tuple[Rule, ...] = (
     _grouping,
     _order,
     _power,
+    unsquared,
     _operator,
     exp_sign,
     applied_again,
