@@ -237,14 +237,10 @@ class Checker:
         picture (:mod:`descent.grading.pictures`). ``accepts`` (with ``recipe``) is the
         property as a test of a result of the recipe: the comparison is then kept, passed or
         failed, for a repair of the student's code to be run on and judged by."""
-        record = (
-            Record(recipe, got, None, not condition, mistakes=mistakes, accepts=accepts)
-            if recipe is not None or mistakes
-            else None
-        )
-        if condition:
-            # a repair that breaks this property must not pass for one (a dropout's 1 / (1 - p)
-            # turned into a product fixed its p = 1 case and broke only this)
+        record = None
+        if recipe is not None or mistakes:
+            record = Record(recipe, got, None, not condition, mistakes=mistakes, accepts=accepts)
+        if condition:  # (kept, a repair that breaks it cannot pass for one: see repairs.md)
             if record is not None and accepts is not None and self.ledger is not None:
                 self.ledger.passed(record)
             return
@@ -252,9 +248,8 @@ class Checker:
             what,
             check=check,
             hint=hint,
-            diagnosis=(lambda: self.candidates(recipe, got, what=what, mistakes=mistakes))
-            if record is not None
-            else None,
+            diagnosis=record
+            and (lambda: self.candidates(recipe, got, what=what, mistakes=mistakes)),
             generic=generic,
             record=record,
             picture=("histogram", *sample) if sample is not None else None,
