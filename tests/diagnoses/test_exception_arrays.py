@@ -67,6 +67,15 @@ def test_a_reduction_that_dropped_its_axis():
     assert raised(error_of(lambda: np.ones((4, 6)) + np.ones(5))) is None
 
 
+def test_an_array_made_with_too_few_dimensions_reads_alike_and_is_named_too():
+    # (GT learners) a dropout mask drawn of the input's first two sizes for a 3-D input: the
+    # same shapes as an axis reduced away, and no reduction in the code to blame alone
+    u = np.ones((4, 30, 50))
+    found = raised(error_of(lambda: u * np.ones((u.shape[0], u.shape[1]))))
+    assert found.kind == "broadcast" and "too few dimensions" in found.text
+    assert "the input's whole shape" in found.text and "keepdims=True" in found.text
+
+
 def test_a_size_written_into_a_reshape():
     for fn in (
         lambda: torch.ones(4, 1).view(64, 1),

@@ -181,9 +181,9 @@ def divided_by_zero() -> Diagnosis:
     was 0 in a case the docstring allows (the plugin gives it to such an error)."""
     return Diagnosis(
         "stability",
-        "your code divides by zero in a case the docstring allows: a ratio computed before "
-        "the test that excludes its zero denominator (a count or a length of 0); test that "
-        "case first and compute the ratio only where it is defined",
+        "your code divides by zero in a case the docstring allows (a count, a length or a "
+        "1 - p that is 0 there): test that case first and compute the ratio only where it is "
+        "defined",
     )
 
 

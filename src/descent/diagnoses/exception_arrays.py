@@ -143,8 +143,9 @@ def _shape(text: str) -> tuple[int, ...]:
 
 
 def _broadcast(text: str) -> Diagnosis | None:
-    """Two shapes, one the other with one axis dropped: a reduction over that axis without
-    ``keepdims=True`` (a dropped first axis broadcasts fine, so it never raises)."""
+    """Two shapes, one the other with one axis dropped: an array made with too few dimensions,
+    or a reduction over that axis without ``keepdims=True`` (a dropped first axis broadcasts
+    fine, so it never raises)."""
     found = _BROADCAST.search(text)
     if found is None:
         return None
@@ -158,10 +159,10 @@ def _broadcast(text: str) -> Diagnosis | None:
     return Diagnosis(
         "broadcast",
         f"your code combines a {full} array with a {short} one, which has the shape of the "
-        f"first with its axis {axes[-1]} dropped, as a sum, max or mean over that axis gives "
-        "when it does not keep it (it then lines up with the wrong axis); if that is what it "
-        "is, keep the axis (keepdims=True, keepdim=True in torch) so that it broadcasts "
-        "against the array it was reduced from",
+        f"first with its axis {axes[-1]} dropped: one made with too few dimensions (a shape "
+        "written out from the input's first sizes), or a sum, max or mean over that axis that "
+        "did not keep it (it then lines up with the wrong axis); give it the input's whole "
+        "shape, or keep the axis (keepdims=True, keepdim=True in torch)",
     )
 
 
