@@ -355,6 +355,15 @@ SLIPS = {
     ),
     # a softmax shifted by the whole batch's maximum (GT CS 7643's and UvA's learners): right on
     # ordinary inputs, NaN in the rows far below the top one on large logits
+    # (a MyTorch learner) exps of unshifted scores, and the log of their ratio: NaN once they
+    # overflow, alike for the catalogued unshifted log-sum-exp; -inf once a probability
+    # underflows, unlike it. The NaN it explains is told by a probe, and it is named there.
+    "ce_unshifted_log_of_softmax": (
+        "losses",
+        "losses.cross_entropy",
+        "    logp = _log_softmax(logits, dim=1)\n",
+        "    e = logits.exp()\n    logp = (e / e.sum(dim=1, keepdim=True)).log()\n",
+    ),
     "softmax_global_max": (
         "activations",
         "activations.softmax",
@@ -372,6 +381,7 @@ SLIPS = {
 # name -> (what the feedback must say, as a regex on the lowercased text of the failing checks'
 # messages and misconception ids)
 NAMED = {
+    "ce_unshifted_log_of_softmax": r"ce_no_max_subtraction",
     "sgd_velocity_with_lr": r"sgd_lr_inside_velocity",
     "dropout_vanilla": r"\(1 - `p`\)",
     "adam_param_in_place": r"adam_param_in_place",

@@ -147,7 +147,9 @@ class _Verdict:
     inputs: int = 0  # the failing records with values it might have been weighed on
     witnessed: bool = False  # a check offered it through a fact it observed itself
     seen: set[int] = field(default_factory=set)  # the records it explains through that fact
-    finite: int = 0  # the failing records it reproduces where the student's result is finite
+    # the failing records it reproduces where the student's result is finite, or NaN on a
+    # check whose probe told how the NaN came (_behaves_alike)
+    finite: int = 0
 
 
 def _reproduces(claim: Claim, record: Record, reference: Any) -> bool | None:
@@ -188,6 +190,12 @@ def _reproduces(claim: Claim, record: Record, reference: Any) -> bool | None:
     if theirs is None:
         return None  # values no hypothesis reads (too few, counts): they neither confirm nor refute
     return _same_reading(theirs, claim.reading)
+
+
+def _probed(record: Record) -> bool:
+    """``record``'s check moved its inputs to tell how a NaN came (:func:`_behaves_alike`)."""
+    found = record.failure.found if record.failure is not None else None
+    return getattr(found, "probe", None) is not None
 
 
 def _behaves_alike(claim: Claim, record: Record, reference: Any) -> bool:
@@ -282,7 +290,7 @@ def _weigh(
             continue
         if record.failed:
             (verdict.explains if fits else verdict.missed).add(id(record))
-            verdict.finite += fits and not non_finite(record.got)
+            verdict.finite += fits and (not non_finite(record.got) or _probed(record))
         elif not fits:
             verdict.contradicted = True
     return verdict
