@@ -322,6 +322,30 @@ def _student(root: Path, name: str) -> Path:
     return folder
 
 
+def _variant(tmp_path: Path, name: str, module: str, edits, added: str = "") -> Path:
+    """A copy of the solutions as ``subs/<name>``, each ``(old, new)`` of ``edits`` replaced
+    once in ``<module>.py`` (each must be there) and ``added`` appended to it."""
+    folder = tmp_path / "subs" / name
+    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("test_*", "__pycache__"))
+    path = folder / f"{module}.py"
+    text = path.read_text()
+    for old, new in edits:
+        assert old in text, f"{name}: the solution's text moved"
+        text = text.replace(old, new, 1)
+    path.write_text(text + added)
+    return folder
+
+
+def _graded_messages(tmp_path, folder: Path, suites: list[str], exercise: str, where="worker"):
+    """The messages of the lost tests of ``exercise`` when ``folder`` is graded by ``suites``,
+    in the worker or in this process."""
+    if where == "worker":
+        run = grade(tmp_path / "run", suites, [str(folder)])
+    else:
+        run = grade_in_process(tmp_path / "run", suites, folder)
+    return _messages(run, folder.name, exercise)
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("repair")
@@ -563,16 +587,10 @@ def test_refusals_alone_are_no_partial_repair():
 
 
 def test_a_repair_run_on_some_checks_is_not_said_of_those_it_could_not_run(tmp_path):
-    folder = tmp_path / "subs" / "shared_dropout"
-    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("test_*", "__pycache__"))
-    path = folder / "regularization.py"
-    text = path.read_text()
-    for old, new in zip(SHARED_DROPOUT[::2], SHARED_DROPOUT[1::2]):
-        assert old in text
-        text = text.replace(old, new, 1)
-    path.write_text(text)
-    run = grade(tmp_path / "run", ["graders/test_regularization.py"], [str(folder)])
-    messages = _messages(run, "shared_dropout", "regularization.dropout")
+    edits = zip(SHARED_DROPOUT[::2], SHARED_DROPOUT[1::2])
+    folder = _variant(tmp_path, "shared_dropout", "regularization", edits)
+    suites = ["graders/test_regularization.py"]
+    messages = _graded_messages(tmp_path, folder, suites, "regularization.dropout")
     shared = [m for m in messages if "neighbouring rows" in m]
     evaluation = [m for m in messages if m.startswith("[eval identity]")]
     assert shared and evaluation
@@ -584,15 +602,10 @@ def test_a_repair_must_keep_the_properties_it_can_run(tmp_path):
     """A dropout that divides by 1 - p = 0 at p = 1: a product in place of the division passes
     that check but breaks the scale of the kept entries, a property the repair runs too (as
     graded, it was told that the division was the wrong operation)."""
-    folder = tmp_path / "subs" / "nan_dropout"
-    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("test_*", "__pycache__"))
-    path = folder / "regularization.py"
-    text = path.read_text()
     branch = "    if p == 1:\n        return torch.zeros_like(x), torch.zeros_like(x)\n"
-    assert branch in text
-    path.write_text(text.replace(branch, "", 1))
-    run = grade(tmp_path / "run", ["graders/test_regularization.py"], [str(folder)])
-    messages = _messages(run, "nan_dropout", "regularization.dropout")
+    folder = _variant(tmp_path, "nan_dropout", "regularization", [(branch, "")])
+    suites = ["graders/test_regularization.py"]
+    messages = _graded_messages(tmp_path, folder, suites, "regularization.dropout")
     assert messages and all("is the wrong one" not in m for m in messages), messages
 
 
@@ -762,16 +775,9 @@ def test_an_edit_that_routes_the_call_to_other_code_of_the_module_is_no_repair(t
     kept (a UIUC held-out entry): handing the flag another variable makes every check pass by
     no longer running the student's gradient. The search sees the student's function dropped
     and the reference run in its place, and keeps no such repair."""
-    folder = tmp_path / "subs" / "routed"
-    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("test_*", "__pycache__"))
-    path = folder / "losses.py"
-    path.write_text(path.read_text() + ROUTED)
+    folder = _variant(tmp_path, "routed", "losses", [], ROUTED)
     suites = ["graders/test_losses.py", "-k", "mse"]
-    if where == "worker":
-        run = grade(tmp_path / "run", suites, [str(folder)])
-    else:
-        run = grade_in_process(tmp_path / "run", suites, folder)
-    lost = _messages(run, "routed", "losses.mse")
+    lost = _graded_messages(tmp_path, folder, suites, "losses.mse", where)
     assert lost, "the cubed gradient lost no points"
     assert not any("`extra` is used where" in m or "`pred` is used where" in m for m in lost)
 
@@ -799,16 +805,10 @@ def test_an_edit_that_sends_most_calls_to_other_code_is_no_repair_nor_part(tmp_p
     Its test made `>` passes the checks by sending them to the reference; the student's
     function still runs once, on the square X, but no longer on every call: per call of the
     exercise, it runs less and the reference more, and neither a repair nor a part is told."""
-    folder = tmp_path / "subs" / "square_only"
-    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("test_*", "__pycache__"))
-    path = folder / "regression.py"
-    path.write_text(path.read_text() + SQUARE_ONLY)
+    folder = _variant(tmp_path, "square_only", "regression", [], SQUARE_ONLY)
     suites = ["graders/test_regression.py", "-k", "closed"]
-    if where == "worker":
-        run = grade(tmp_path / "run", suites, [str(folder)])
-    else:
-        run = grade_in_process(tmp_path / "run", suites, folder)
-    lost = _messages(run, "square_only", "regression.linear_regression_closed_form")
+    exercise = "regression.linear_regression_closed_form"
+    lost = _graded_messages(tmp_path, folder, suites, exercise, where)
     assert lost, "the square-only closed form lost no points"
     routed = [m for m in lost if "(in `linear_regression_closed_form`)" in m]
     assert not routed, routed[0]
@@ -868,19 +868,13 @@ def test_a_partial_repair_and_a_reading_together_name_a_dropout_that_divides_by_
     p = 0. Dropping the division makes the p = 0 checks pass and is told there; the scale's
     reading is told on the others. An edit that drops every entry passes the kept-scale
     property vacuously and breaks the rate: it is no repair of any part."""
-    folder = tmp_path / "subs" / "by_p_dropout"
-    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("test_*", "__pycache__"))
-    path = folder / "regularization.py"
-    text = path.read_text()
-    for old, new in (
+    edits = [
         ("    mask = (u >= p).to(x.dtype) / (1 - p)\n", "    mask = (u >= p).to(x.dtype) / p\n"),
         ("    if not training or p == 0:\n", "    if not training:\n"),
-    ):
-        assert old in text
-        text = text.replace(old, new, 1)
-    path.write_text(text)
-    run = grade(tmp_path / "run", ["graders/test_regularization.py"], [str(folder)])
-    messages = _messages(run, "by_p_dropout", "regularization.dropout")
+    ]
+    folder = _variant(tmp_path, "by_p_dropout", "regularization", edits)
+    suites = ["graders/test_regularization.py"]
+    messages = _graded_messages(tmp_path, folder, suites, "regularization.dropout")
     edge = [m for m in messages if m.startswith("[edge case] dropout_forward(p=0)")]
     scale = [m for m in messages if "kept entries must equal" in m]
     assert edge and scale
