@@ -17,10 +17,10 @@ runs more often in its place.
 Where none does, second
 edits are tried on top of the best partial repairs (:data:`PARTIALS`, :data:`PAIR_TRIALS`); where
 that fails too, the best partial repair is the finding, once every passing comparison still
-passes with it (:class:`Repair`, ``partial``). The
-code is first run unedited the same way: a failing comparison that passes then is left out (no
-edit is told from no change there), and where all do nothing is kept. Verification shows a repair as the cause where nothing else names one, and as
-where the named cause is otherwise. Its words name the line and the kind of change, never the code
+passes with it (:class:`Repair`, ``partial``). The code is first run unedited the same way: a
+failing comparison that passes then is left out (no edit is told from no change there), and
+where all do, nothing is kept. Verification shows a repair as the cause where nothing else
+names one, and as where the named cause is otherwise. Its words name the line and the kind of change, never the code
 of the fix.
 
 The search is bounded by counts, so that the same code gets the same feedback on a busy machine
@@ -35,13 +35,12 @@ remembered as hung). A correct submission has no failures and never reaches it.
 from __future__ import annotations
 
 import ast
-import itertools
 import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 from .. import registry
 from ..calls import timelimit
@@ -50,6 +49,8 @@ from .edit_bypass import bypasses
 from .edit_context import aliases, bases, functions, instances, reached, units
 from .edits import Edit, after, by_kind, unedited
 from .ledger import Ledger, Record
+
+T = TypeVar("T")
 
 TRIALS = 300  # edits one exercise's search tries at most: the same feedback on any machine
 MODULE_TRIALS = 1200  # and all the searches of one module of one implementation together
@@ -170,11 +171,12 @@ def _by_check(records: list[Record]) -> list[list[Record]]:
 
 def _turns(lists: list[list[Record]]) -> list[Record]:
     """The items of ``lists`` taken one from each in turn."""
-    return [r for turn in itertools.zip_longest(*lists) for r in turn if r is not None]
+    return list(_alternating([iter(items) for items in lists]))
 
 
-def _alternating(iterators: list[Iterator[Edit]]) -> Iterator[Edit]:
-    """The items of ``iterators`` taken one from each in turn, each to its end."""
+def _alternating(iterators: list[Iterator[T]]) -> Iterator[T]:
+    """The items of ``iterators`` (never ``None``) taken one from each in turn, each to its
+    end."""
     live = list(iterators)
     while live:
         for it in list(live):
