@@ -23,6 +23,11 @@ def _texts(source: str, function: str, kind: str) -> list[tuple[str, str]]:
     ]
 
 
+def _told(edits: list[tuple[str, str]], words: str, ending: str) -> bool:
+    """Some edit of ``edits`` says ``words`` and leaves the function ending with ``ending``."""
+    return any(words in t and e.endswith(ending) for t, e in edits)
+
+
 WHOLE_MAXIMUM = """
 import numpy as np
 
@@ -397,10 +402,10 @@ class LeakyRelu:
 def test_a_number_typed_in_where_the_object_s_setting_belongs_is_made_that_setting():
     # (a TUM learner) the forward ignores the slope its constructor stored
     constants = _texts(HARD_CODED_SLOPE, "LeakyRelu.forward", "constant")
-    assert any(
-        "the number `0.01` stands where the setting `self.slope` belongs" in t
-        and e.endswith("return np.where(x > 0, x, x * self.slope)")
-        for t, e in constants
+    assert _told(
+        constants,
+        "the number `0.01` stands where the setting `self.slope` belongs",
+        "return np.where(x > 0, x, x * self.slope)",
     ), constants
 
 
@@ -422,10 +427,8 @@ def softmax(x):
 def test_a_function_applied_to_a_value_that_has_it_already_is_dropped():
     # (EPFL learners) a tanh of the forward's cached tanh; an exp of exps
     calls = _texts(TWICE, "tanh_backward", "call")
-    assert any(
-        "`np.tanh(y)` applies `tanh` where `y` belongs as it is" in t
-        and e.endswith("return dy * (1 - y ** 2)")
-        for t, e in calls
+    assert _told(
+        calls, "`np.tanh(y)` applies `tanh` where `y` belongs as it is", "return dy * (1 - y ** 2)"
     ), calls
     exps = [e for _, e in _texts(TWICE, "softmax", "call")]
     assert any("e = (x - x.max()).exp()\n" in e for e in exps), exps
@@ -446,10 +449,10 @@ class MSE:
 def test_a_gradient_of_a_mean_without_its_count_is_divided_by_an_input_s_entries():
     # (an EPFL learner) the squared error's mean, its backward the sum's gradient
     counts = _texts(MEAN_GRADIENT, "MSE.backward", "count")
-    assert any(
-        "lacks the division by the count of the entries of `self.pred`" in t
-        and e.endswith("return grad / self.pred.reshape(-1).shape[0]")
-        for t, e in counts
+    assert _told(
+        counts,
+        "lacks the division by the count of the entries of `self.pred`",
+        "return grad / self.pred.reshape(-1).shape[0]",
     ), counts
 
 
