@@ -454,6 +454,9 @@ def test_a_gradient_of_a_mean_without_its_count_is_divided_by_an_input_s_entries
         "lacks the division by the count of the entries of `self.pred`",
         "return grad / self.pred.reshape(-1).shape[0]",
     ), counts
+    # (a held-out wrapper's helper) a conversion of a value computed elsewhere is no mean
+    convert = "import torch\n\n\ndef _t(a, like):\n    return torch.as_tensor(a).to(like.dtype)\n"
+    assert not _texts(convert, "_t", "count")
 
 
 def test_a_tanh_derivative_without_its_square_gets_it():

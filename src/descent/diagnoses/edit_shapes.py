@@ -85,6 +85,8 @@ def count_missing(node, ctx):
     value = node.value
     if isinstance(value, ast.Name):  # `return to_return`: what it was computed from
         value = ctx.value(value.id, node.lineno) or value
+    if not isinstance(value, ast.BinOp):
+        return  # arithmetic only: a conversion (`torch.as_tensor(a)`) computes no mean
     read = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
     params = [a.arg for a in ctx.function.args.args if a.arg in read and a.arg != "self"]
     kept = [ast.unparse(n) for n in ast.walk(value) if _of_self(n)]  # `self.estimated`
