@@ -904,3 +904,18 @@ def test_a_comparison_the_unchanged_code_passes_again_is_left_out_not_the_search
     )
     assert found is not None and found.partial and found.fixed == tuple(failing), found
     assert "the factor `3` in `pred * 3`" in found.edit.text
+
+
+def test_the_unchanged_code_is_run_again_only_while_the_search_has_time():
+    """A failing comparison the unchanged code passes is left out; past the search's deadline
+    none is run again (code slow on every call), and every one stays in."""
+    from descent.diagnoses.edits import unedited
+
+    source = "def mse_forward(pred, target):\n    return pred * 3, target\n"
+    again = Record(lambda m: m.mse_forward(1.0, 2.0)[1], "edited", 2.0, True)  # passes again
+    wrong = Record(lambda m: m.mse_forward(1.0, 2.0)[0], 3.0, 1.0, True)
+    impl, edit = _InProcess(source), unedited(source)
+    names = ("mse_forward",)
+    assert repair._reproduced(impl, "losses", names, edit, [again, wrong], math.inf) == [wrong]
+    kept = repair._reproduced(impl, "losses", names, edit, [again, wrong], 0.0)
+    assert kept == [again, wrong]
