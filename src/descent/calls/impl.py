@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import registry
-from . import helpers
+from . import helpers, steps
 from .tape import evaluate
 from .timelimit import WALL_FACTOR, CallTimeout, Guarded, guard
 
@@ -308,6 +308,19 @@ class Implementation:
             return
         with profiled(str(root), ran):
             yield ran
+
+    @contextlib.contextmanager
+    def watched(self) -> Iterator[list]:
+        """Inside the block, the values this implementation's own files compute, line by line,
+        added to the list the block gets (:func:`descent.calls.steps.watched`): where a
+        student's values first part from the reference's."""
+        found: list = []
+        root = self.root
+        if root is None:
+            yield found
+            return
+        with steps.watched(str(root), found):
+            yield found
 
     def called_with(self, parts: tuple[str, ...], called: Sequence[str]) -> list[str]:
         """Record that the stand-ins of ``called`` ran while those of ``parts`` stood in, and

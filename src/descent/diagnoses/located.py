@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from . import float_trap, repair
+from . import diverged, float_trap, repair
 from .claims import Claim, unnamed
 from .ledger import Ledger
 
@@ -116,6 +116,15 @@ def trap_of(book: Ledger, impl: Any) -> float_trap.Trap | None:
     """The line a float error stops the student's code on (:func:`.float_trap.located`)."""
     try:
         return float_trap.located(book, impl)
+    except Exception:  # noqa: BLE001 - a re-run that breaks finds nothing
+        return None
+
+
+def parting_of(book: Ledger, impl: Any, reference: Any) -> float_trap.Trap | None:
+    """The line where the student's values first part from the reference's
+    (:func:`.diverged.located`)."""
+    try:
+        return diverged.located(book, impl, reference)
     except Exception:  # noqa: BLE001 - a re-run that breaks finds nothing
         return None
 

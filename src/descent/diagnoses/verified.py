@@ -50,7 +50,7 @@ from . import repair
 from .base import Diagnosis, NotApplicable, leaves, non_finite, observed, witnessed
 from .claims import UNNAMED, Claim, unnamed
 from .ledger import Ledger, Record, agree
-from .located import placed, repaired, trap_of, trapped
+from .located import parting_of, placed, repaired, trap_of, trapped
 from .mutant import mutants, written_into
 from .order import MUTANT_PREEMPTS
 from .parameter import _inert, _scant
@@ -552,8 +552,10 @@ def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
     parts = _undominated(parts, explains)
     repair.told(found, book.crashed)
     whole, parts, facts = placed(found, whole, parts, facts, explains)
-    if found is None:  # no edit repairs it: where a float first went wrong, if NumPy says
-        whole, facts = trapped(trap_of(book, impl), whole, bool(parts), facts, explains)
+    if found is None:  # no edit repairs it: where a float first went wrong, if NumPy says,
+        # else where the values first part from the reference's
+        trap = trap_of(book, impl) or parting_of(book, impl, reference)
+        whole, facts = trapped(trap, whole, bool(parts), facts, explains)
     for record in reported:
         mine = [c for c in parts if id(record) in explains[c.key]]
         # (a catalogued bug, or one with a slip of the student's own on top: it has a kind too)

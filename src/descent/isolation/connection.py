@@ -58,6 +58,7 @@ class Connection:
         self.hits: dict[str, set[str]] = {}  # exercise -> forbidden APIs the worker saw used
         self.strict = False  # requests run with NumPy's float errors raised (where one is)
         self.trace = False  # requests record the submission's functions they run (op "ran")
+        self.watch = False  # requests record the values the submission computes (op "steps")
         self.modified_log: list[int] = []  # ids of grader objects edited in place
         self.methods: set[tuple[str, str]] = set()  # (type name, attribute) known as methods
         # Plain attributes of worker objects after the last reply (hid -> {name: value}); any
@@ -204,6 +205,8 @@ class Connection:
             header = dict(header, strict=True)
         if self.trace:
             header = dict(header, trace=True)
+        if self.watch:
+            header = dict(header, watch=True)
         header, blobs = self._encode(dict(header, id=rid), args, kwargs, value)
         if self.pipeline.queue and sum(header["b"]) > PIPE_MAX_BYTES:
             # the worker may be busy with the queue: never block on a big send behind it

@@ -315,6 +315,13 @@ def op_ran(worker, header: dict, blobs, out: Outcome) -> None:
     worker.ran.clear()
 
 
+def op_steps(worker, header: dict, blobs, out: Outcome) -> None:
+    """The values the watched requests since the last ``steps`` computed, line by line
+    ([file, line, function, kind, name, shape, values] each), forgotten once sent."""
+    out.result = [[*step[:5], list(step.shape), step.values] for step in worker.steps]
+    worker.steps.clear()
+
+
 def op_ping(worker, header: dict, blobs, out: Outcome) -> None:
     out.result = "pong"
 
@@ -344,6 +351,7 @@ HANDLERS: dict[str, Callable] = {
     "edit": op_edit,
     "ping": op_ping,
     "ran": op_ran,
+    "steps": op_steps,
     "seed": op_seed,
 }
 # Operations that may be pipelined (sent without waiting for their reply).

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import registry
+from ..calls import steps
 from ..calls.impl import Implementation, PatchedImplementation, SubmissionError
 from .connection import Connection
 from .errors import RemoteException, WorkerFailure, clean
@@ -250,6 +251,26 @@ class WorkerImplementation(Implementation):
             for pair in pairs[:200] if isinstance(pairs, list) else []:
                 if isinstance(pair, list) and len(pair) == 2 and type(pair[1]) is int:
                     ran[clean(str(pair[0]), 200)] += max(pair[1], 0)
+
+    @contextlib.contextmanager
+    def watched(self) -> Iterator[list]:
+        """The worker records the values the submission's code computes in the block, line by
+        line; the list the block gets holds them after it (checked: what the worker says)."""
+        found: list = []
+        try:
+            self.conn.request({"op": "steps"})  # what ran before the block is not the block's
+        except (WorkerFailure, RemoteException):
+            pass
+        self.conn.watch = True
+        try:
+            yield found
+        finally:
+            self.conn.watch = False
+            try:
+                said = self.conn.request({"op": "steps"})
+            except (WorkerFailure, RemoteException):
+                said = []
+            found += steps.checked(said)
 
     def retire(self, wait: bool = True) -> None:
         """No test needs the worker any more: stop it now (``wait``: see

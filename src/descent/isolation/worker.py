@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..calls import callables, generators
+from ..calls import callables, generators, steps
 from ..calls.impl import profiled
 from . import edit_watch, operations, protocol
 from .edit_watch import blob_len, shift_blobs
@@ -56,6 +56,7 @@ class Worker:
         self.held = Held()
         self.next_cb = 1
         self.ran: collections.Counter = collections.Counter()  # calls traced requests made
+        self.steps: list = []  # values watched requests computed (op "steps")
         self.active: list[dict] = []  # calls in progress (a callback may be inside one)
         # Pipelining: requests with "pipe": [hid, predicted type] get no reply; their result is
         # kept under the trusted side's hid. The first error is held until the next request
@@ -161,8 +162,9 @@ class Worker:
             trapped = header.get("strict") is True
             with np.errstate(divide="raise", invalid="raise") if trapped else _NONE:
                 with self._traced() if header.get("trace") is True else _NONE:
-                    if handler(self, header, blobs, out) is operations.REPLIED:
-                        return
+                    with self._watched() if header.get("watch") is True else _NONE:
+                        if handler(self, header, blobs, out) is operations.REPLIED:
+                            return
         except ProtocolError as exc:
             self._send({"id": rid, "protocol": str(exc)[:MAX_TEXT]})
             return
@@ -181,6 +183,10 @@ class Worker:
     def _traced(self) -> contextlib.AbstractContextManager:
         """The submission's functions the request runs, added to :attr:`ran`."""
         return profiled(str(self.submission.folder), self.ran)
+
+    def _watched(self) -> contextlib.AbstractContextManager:
+        """The values the submission's code computes in the request, added to :attr:`steps`."""
+        return steps.watched(str(self.submission.folder), self.steps)
 
     def _batch(self, header: dict, blobs) -> None:
         reqs = header.get("reqs")

@@ -1,0 +1,184 @@
+"""Where the student's values first part from a correct computation's, for an exercise that no
+repair and no float error places (:mod:`descent.diagnoses.verified` asks).
+
+A failing comparison is run again twice, line by line (:meth:`Implementation.watched`): on the
+student's code (in the worker for a submission) and on the reference, whose every torch
+operation's result counts too (:class:`_Results`: the reference names few of its intermediate
+values, and a student names others). Each value the student's
+code computes is *known* when it equals one the reference computed on the same input (the same
+entries in the same order, the transpose of a matrix, or a row of a bigger array: a loop over
+examples computes a batch's rows one at a time), and *new* otherwise. A single number that equals
+any entry the reference computed says nothing either way (a count, a rate, a sum both compute).
+The line told is the first of the student's module that computes a new value that stays new:
+the later lines of its function that read its name (or the name of a value computed from it)
+compute only new values, down to a value returned. A new value that a later line makes known again
+is a detour of a correct computation (the squares whose mean is the variance), one no line reads
+is no part of the result, and a returned copy of an argument (a conversion) is neither. It is told only
+where every comparison re-run (two at most) names the same line and the result the student
+returns is new. It is a place to look, never a cause: no value of the reference is shown.
+"""
+
+from __future__ import annotations
+
+import re
+
+import torch
+from torch.overrides import TorchFunctionMode
+
+from .. import registry
+from ..calls.steps import MOST_VALUES, Step, flat
+from .float_trap import Trap
+from .ledger import Ledger, Record
+
+RUNS = 2  # failing comparisons re-run at most
+RESULTS = 2000  # the reference's operation results kept at most
+_RTOL, _ATOL = 1e-4, 1e-7  # float32 arithmetic in another order still agrees
+_NAME = re.compile(r"(?<![\w.])[A-Za-z_]\w*")  # a name a line reads (not an attribute)
+
+
+class _Results(TorchFunctionMode):
+    """Inside it, the result of every torch operation (the reference's) is kept as a step."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.steps: list[Step] = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        result = func(*args, **(kwargs or {}))
+        for leaf in result if isinstance(result, (tuple, list)) else (result,):
+            values = flat(leaf) if isinstance(leaf, torch.Tensor) else None
+            if values is not None and values.numel() and len(self.steps) < RESULTS:
+                shape = tuple(leaf.shape)
+                self.steps.append(
+                    Step("", 0, "", "result", "", shape, values[:MOST_VALUES].clone())
+                )
+        return result
+
+
+def located(book: Ledger, impl, reference) -> Trap | None:
+    """The line of the student's module where its values part from the reference's on every
+    failing comparison re-run, in words; ``None`` where the re-runs disagree or find none."""
+    exercise = registry.EXERCISES.get(book.exercise or "")
+    if exercise is None or impl is None or reference is None or not hasattr(impl, "watched"):
+        return None
+    source = impl.source(exercise.module)
+    if not source:
+        return None  # a catalogued variant: the kit's own code
+    failing = [r for r in book.records if r.failed and r.recipe and _finite(r)][:RUNS]
+    file = f"{exercise.module}.py"
+    parted = {_parting(r, impl, reference, file) for r in failing}
+    if not failing or None in parted or len(parted) != 1:
+        return None
+    line, function = next(iter(parted))  # type: ignore[misc]
+    lines = source.splitlines()
+    code = " ".join(lines[line - 1].split()) if 0 < line <= len(lines) else ""
+    if not code:
+        return None
+    quoted = code if len(code) <= 60 else code[:57] + "..."
+    return Trap(
+        f"line {line} (in `{function}`): `{quoted}` is where your values first part from a "
+        "correct computation's on this check's input: the values before it agree with one, "
+        "what this line computes does not, nor anything your code computes from it",
+        tuple(failing),
+    )
+
+
+def _finite(record: Record) -> bool:
+    """The comparison's result is all finite numbers (a NaN is the float trap's to place)."""
+    try:
+        got = torch.as_tensor(record.got)
+    except (TypeError, ValueError, RuntimeError):
+        return False
+    return got.is_floating_point() and bool(torch.isfinite(got).all())
+
+
+def _parting(record: Record, impl, reference, file: str) -> tuple[int, str] | None:
+    """(line, function) of ``file`` where the student's values part from the reference's on
+    ``record``'s recipe, as the module's docstring says."""
+    with impl.watched() as mine:
+        record.run_on(impl)
+    with reference.watched() as theirs, _Results() as results:
+        record.run_on(reference)
+    theirs = theirs + results.steps
+    if not mine or not theirs or _known(mine[-1], theirs) is not False:
+        return None  # the result handed back is not new: nothing parted
+    texts = _sources(impl, file)
+    known = [_known(s, theirs) for s in mine]
+    for i, step in enumerate(mine):
+        if step.file == file and step.kind != "argument" and known[i] is False:
+            if not _copied(mine, i) and _stays_new(mine, known, i, texts):
+                return step.line, step.function
+    return None
+
+
+def _sources(impl, file: str) -> list[str]:
+    """The lines of the student's ``file``, as graded."""
+    return (impl.source(file.removesuffix(".py")) or "").splitlines()
+
+
+def _copied(mine: list[Step], i: int) -> bool:
+    """Step ``i`` returns (or binds) the values of an argument of its function's call: a
+    conversion, not a computation."""
+    args = []
+    for step in reversed(mine[:i]):
+        if step.function == mine[i].function and step.kind == "argument":
+            args.append(step)
+        elif args:
+            break
+    return any(
+        a.values.numel() == mine[i].values.numel() and _close(a.values, mine[i].values).all()
+        for a in args
+    )
+
+
+def _stays_new(mine: list[Step], known: list, i: int, texts: list[str]) -> bool:
+    """The value of step ``i`` reaches a returned value through new values only (see the
+    module's docstring): names read by later lines of its function, followed from it."""
+    step = mine[i]
+    if step.kind == "return":
+        return True
+    tainted, used = {step.name}, False
+    for j in range(i + 1, len(mine)):
+        later = mine[j]
+        if later.function != step.function or later.kind == "argument":
+            continue
+        text = texts[later.line - 1] if 0 < later.line <= len(texts) else ""
+        if not tainted & set(_NAME.findall(text)):
+            continue
+        if known[j]:
+            return False  # made good again: a detour
+        used = True
+        if later.name:
+            tainted.add(later.name)
+    return used
+
+
+def _known(step: Step, theirs: list[Step]) -> bool | None:
+    """``step`` computes a value the reference computed (``True``), none (``False``), or is a
+    single number that equals one of the reference's entries (``None``: it tells nothing)."""
+    if not step.shape or step.values.numel() == 1:
+        return None if any(_close(step.values, t.values).any() for t in theirs) else False
+    return any(_same(step, t) for t in theirs)
+
+
+def _same(step: Step, theirs: Step) -> bool:
+    """The two values agree: the same entries in order, a matrix's transpose, or ``step`` is a
+    row of ``theirs`` laid out as rows of its size."""
+    mine, other = step.values, theirs.values
+    if mine.numel() == other.numel() and bool(_close(mine, other).all()):
+        return True
+    if (
+        len(step.shape) == 2
+        and tuple(reversed(step.shape)) == theirs.shape
+        and other.numel() == step.shape[0] * step.shape[1]
+    ):
+        flipped = other.reshape(theirs.shape).T.reshape(-1)
+        return mine.numel() == flipped.numel() and bool(_close(mine, flipped).all())
+    size = mine.numel()
+    if size < 2 or other.numel() < 2 * size or other.numel() % size:
+        return False
+    return bool(_close(other.reshape(-1, size), mine).all(dim=1).any())
+
+
+def _close(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return torch.isclose(a, b, rtol=_RTOL, atol=_ATOL, equal_nan=True)

@@ -1,0 +1,157 @@
+"""Where the student's values first part from a correct computation's
+(``descent.diagnoses.diverged``): a softmax written in NumPy, one step at a time, whose values
+agree with the reference's up to the line that adds a term no edit takes back; the line is told
+in-process and through the worker. A detour that a later line makes good (an exp of the unshifted
+scores, say) is not the place; a single number that matches is no evidence either way; what a
+worker says of its steps is checked before it is read."""
+
+from __future__ import annotations
+
+import shutil
+import types
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import KIT
+
+from descent.calls import steps
+from descent.calls.impl import FolderImplementation
+from descent.diagnoses import diverged
+from descent.diagnoses.ledger import Record
+from descent.isolation import confinement
+
+SOLUTIONS = KIT / "solutions"
+ANCHOR = """    e = (x - x.amax(dim=dim, keepdim=True)).exp_()
+    y = e.div_(e.sum(dim=dim, keepdim=True))
+"""
+# the scores' exp, unshifted, is a detour no line reads; the tanh term is the mistake, and the
+# known value after it, of a line that does not read it, does not make it good
+PARTED = """    import numpy as np
+
+    a = x.detach().cpu().numpy().astype("float64")
+    raw = np.exp(a)
+    shifted = a - np.max(a, axis=dim, keepdims=True)
+    e = np.exp(shifted)
+    e = e + np.tanh(shifted) * 0.1
+    again = np.exp(shifted)  # a known value after the mistake, of a line that does not read it
+    y = torch.from_numpy(e / np.sum(e, axis=dim, keepdims=True)).to(x.dtype)
+"""
+SUMMED = PARTED.replace("    e = e + np.tanh(shifted) * 0.1\n", "").replace(
+    "np.sum(e, axis=dim, keepdims=True)", "np.sum(e)"
+)
+CORRECT = PARTED.replace("    e = e + np.tanh(shifted) * 0.1\n", "")
+
+
+def _student(tmp_path: Path, body: str) -> Path:
+    folder = tmp_path / "student"
+    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("test_*", "__pycache__"))
+    path = folder / "activations.py"
+    text = path.read_text()
+    assert ANCHOR in text, "the solution's text moved"
+    path.write_text(text.replace(ANCHOR, body, 1))
+    return folder
+
+
+def _book(student, reference) -> types.SimpleNamespace:
+    """Two failing comparisons of softmax_forward's output, on two inputs."""
+    records = []
+    for seed in (0, 1):
+        x = torch.randn(3, 5, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+        def recipe(impl, x=x):
+            return impl.activations.softmax_forward(x.clone())[0]
+
+        got, expected = recipe(student), recipe(reference)
+        records.append(Record(recipe, got, expected, failed=True))
+    return types.SimpleNamespace(exercise="activations.softmax", records=records)
+
+
+def _line(folder: Path, code: str) -> int:
+    lines = (folder / "activations.py").read_text().splitlines()
+    return next(i for i, t in enumerate(lines, 1) if t.strip() == code)
+
+
+def test_the_line_after_the_last_step_that_agrees_is_told_past_a_detour(tmp_path):
+    folder = _student(tmp_path, PARTED)
+    student, reference = FolderImplementation(folder), FolderImplementation(SOLUTIONS)
+    found = diverged.located(_book(student, reference), student, reference)  # type: ignore[arg-type]
+    line = _line(folder, "e = e + np.tanh(shifted) * 0.1")
+    assert found is not None, "no line told"
+    assert found.text.startswith(
+        f"line {line} (in `softmax_forward`): `e = e + np.tanh(shifted) * 0.1` is where your "
+        "values first part from a correct computation's"
+    ), found.text
+    assert len(found.records) == 2
+
+
+def test_a_sum_over_every_axis_is_the_line_told_not_the_steps_before_it(tmp_path):
+    folder = _student(tmp_path / "summed", SUMMED)
+    student, reference = FolderImplementation(folder), FolderImplementation(SOLUTIONS)
+    found = diverged.located(_book(student, reference), student, reference)  # type: ignore[arg-type]
+    line = _line(folder, "y = torch.from_numpy(e / np.sum(e)).to(x.dtype)")
+    assert found is not None and found.text.startswith(f"line {line} "), found
+
+
+def test_code_whose_result_agrees_is_told_nothing_and_a_variant_has_no_source(tmp_path):
+    folder = _student(tmp_path, CORRECT)
+    student, reference = FolderImplementation(folder), FolderImplementation(SOLUTIONS)
+    assert diverged.located(_book(student, reference), student, reference) is None  # type: ignore[arg-type]
+    stub = types.SimpleNamespace(source=lambda module: None, watched=student.watched)
+    assert diverged.located(_book(student, reference), stub, reference) is None  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(
+    not (confinement.landlock_abi() and confinement.seccomp_available()),
+    reason="no confinement on this machine",
+)
+def test_the_worker_reports_the_steps_it_watched(tmp_path):
+    # WHY inside: the worker's manager starts processes; only this test needs one
+    from descent.isolation.manager import IsolationManager, Settings
+    from descent.isolation.remote import WorkerImplementation
+
+    folder = _student(tmp_path, PARTED)
+    manager = IsolationManager(Settings(call_timeout=5.0))
+    try:
+        student = WorkerImplementation("parted", manager, folder=str(folder))
+        reference = FolderImplementation(SOLUTIONS)
+        found = diverged.located(_book(student, reference), student, reference)  # type: ignore[arg-type]
+        line = _line(folder, "e = e + np.tanh(shifted) * 0.1")
+        assert found is not None and found.text.startswith(f"line {line} "), found
+        student.close()
+    finally:
+        manager.close()
+
+
+def test_only_well_formed_steps_of_a_worker_are_kept():
+    good = ["activations.py", 4, "f", "line", "v", [2, 2], torch.zeros(4, dtype=torch.float64)]
+    said = [
+        good,
+        ["activations.py", "4", "f", "line", "v", [2, 2], torch.zeros(4)],  # a line that is text
+        ["activations.py", 4, "f", "line", "v", [-1], torch.zeros(4)],  # a negative size
+        ["activations.py", 4, "f", "line", "v", [2], torch.zeros(2, 2)],  # values not flat
+        ["activations.py", 4, "f" * 300, "line", "v", [2], torch.zeros(2)],  # a name too long
+        ["activations.py", 4, "f", "line", "v", [400], torch.zeros(steps.MOST_VALUES + 1)],
+        "not a step",
+    ]
+    kept = steps.checked(said)
+    assert [s.line for s in kept] == [4] and kept[0].shape == (2, 2)
+    assert steps.checked({"not": "a list"}) == []
+
+
+def test_one_number_that_matches_tells_nothing_and_a_row_of_a_batch_is_known():
+    theirs = [
+        steps.Step("", 0, "", "result", "", (2, 3), torch.arange(6, dtype=torch.float64)),
+    ]
+    one = steps.Step("m.py", 1, "f", "line", "v", (), torch.tensor([4.0], dtype=torch.float64))
+    other = steps.Step("m.py", 1, "f", "line", "v", (), torch.tensor([9.5], dtype=torch.float64))
+    row = steps.Step("m.py", 2, "f", "line", "v", (3,), torch.tensor([3.0, 4.0, 5.0]).double())
+    flipped = steps.Step(
+        "m.py", 3, "f", "line", "v", (3, 2), torch.tensor([0, 3, 1, 4, 2, 5.0]).double()
+    )
+    wrong = steps.Step("m.py", 4, "f", "line", "v", (3,), torch.tensor([3.0, 4.0, 6.0]).double())
+    assert diverged._known(one, theirs) is None
+    assert diverged._known(other, theirs) is False
+    assert diverged._known(row, theirs) is True
+    assert diverged._known(flipped, theirs) is True
+    assert diverged._known(wrong, theirs) is False
