@@ -1,7 +1,8 @@
 """Where in the student's code a failure's cause is, for :mod:`descent.diagnoses.verified`:
 the line of a verified repair (:mod:`~.repair`) as the cause where nothing verified names one,
 else as where the named cause is; where no edit repairs the code, the line a float error first
-stopped it on (:mod:`~.float_trap`)."""
+stopped it on (:mod:`~.float_trap`), else the line where its values first part from the
+reference's (:mod:`~.diverged`)."""
 
 from __future__ import annotations
 
