@@ -123,22 +123,6 @@ def test_the_worker_reports_the_steps_it_watched(tmp_path):
         manager.close()
 
 
-def test_only_well_formed_steps_of_a_worker_are_kept():
-    good = ["activations.py", 4, "f", "line", "v", [2, 2], torch.zeros(4, dtype=torch.float64)]
-    said = [
-        good,
-        ["activations.py", "4", "f", "line", "v", [2, 2], torch.zeros(4)],  # a line that is text
-        ["activations.py", 4, "f", "line", "v", [-1], torch.zeros(4)],  # a negative size
-        ["activations.py", 4, "f", "line", "v", [2], torch.zeros(2, 2)],  # values not flat
-        ["activations.py", 4, "f" * 300, "line", "v", [2], torch.zeros(2)],  # a name too long
-        ["activations.py", 4, "f", "line", "v", [400], torch.zeros(steps.MOST_VALUES + 1)],
-        "not a step",
-    ]
-    kept = steps.checked(said)
-    assert [s.line for s in kept] == [4] and kept[0].shape == (2, 2)
-    assert steps.checked({"not": "a list"}) == []
-
-
 def test_one_number_that_matches_tells_nothing_and_a_row_of_a_batch_is_known():
     theirs = [
         steps.Step("", 0, "", "result", "", (2, 3), torch.arange(6, dtype=torch.float64)),

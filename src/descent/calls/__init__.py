@@ -7,6 +7,7 @@
 * :mod:`.source_tree` one parse of each source text a grading reads (intake, scan, load order).
 * :mod:`.stand_ins` the kit's stand-ins for the parts a composite calls (one mistake, one charge).
 * :mod:`.stacking` a batch's results packed as one tensor per position, to cross at once.
+* :mod:`.steps`     the values code computes line by line, for where a student's part from the reference's.
 * :mod:`.tape`      value graphs recorded in the grader and rebuilt in the worker at once.
 * :mod:`.timelimit` time limits on student code: the default, per-exercise policy, the guard.
 * :mod:`.watchdog`  the guard's timer where there are no POSIX interval timers (Windows).

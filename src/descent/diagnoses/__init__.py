@@ -78,8 +78,10 @@
                              exercise pass.
 * :mod:`.float_trap`         where a float first went wrong: the line of a log of 0, an exp that
                              overflows.
-* :mod:`.located`            where a cause is in the student's code: a repair's line, or a float
-                             error's.
+* :mod:`.diverged`           where the student's values first part from a correct computation's, and
+                             stay apart.
+* :mod:`.located`            where a cause is in the student's code: a repair's line, a float
+                             error's, or where the values part.
 * :mod:`.claims`             a candidate cause as verification weighs it, and the words of an
                              unnamed ratio.
 * :mod:`.verified`           a cause named only once verified: what a failure finally names.

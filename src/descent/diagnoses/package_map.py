@@ -444,9 +444,17 @@ MODULES: tuple[Module, ...] = (
         stage="verification",
     ),
     Module(
+        "diverged",
+        "the student's code and the reference run again, their values kept line by line",
+        "where the student's values first part from a correct computation's, and stay apart.",
+        "for an exercise no edit repairs and no float error places: the line both re-runs name",
+        stage="verification",
+    ),
+    Module(
         "located",
-        "a repair, or a float error's line",
-        "where a cause is in the student's code: a repair's line, or a float error's.",
+        "a repair, or a float error's line, or where the values part",
+        "where a cause is in the student's code: a repair's line, a float error's, or where the "
+        "values part.",
         "the line as the cause where nothing verified names one, else as where it is",
         stage="verification",
     ),

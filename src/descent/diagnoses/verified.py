@@ -540,8 +540,7 @@ def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
     # coincidence of the values)
     parts = [c for c in claims if status[c.key] == "some" and c.reading is None]
     readings = [c for c in claims if status[c.key] == "some" and c.reading is not None]
-    found = repaired(book, impl)
-    # (a partial repair of the student's code accounts for the checks it makes pass)
+    found = repaired(book, impl)  # a partial one accounts for the checks it makes pass
     covered = set().union(
         *(explains[c.key] for c in parts + readings),
         (k for k, f in facts.items() if f),
@@ -552,8 +551,7 @@ def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
     parts = _undominated(parts, explains)
     repair.told(found, book.crashed)
     whole, parts, facts = placed(found, whole, parts, facts, explains)
-    if found is None:  # no edit repairs it: where a float first went wrong, if NumPy says,
-        # else where the values first part from the reference's
+    if found is None:  # no edit repairs it: a float error's line, else where the values part
         trap = trap_of(book, impl) or parting_of(book, impl, reference)
         whole, facts = trapped(trap, whole, bool(parts), facts, explains)
     for record in reported:
