@@ -30,8 +30,9 @@ _BIGGEST = 1 << 16  # entries of an array past which it is not read at all
 class Step(NamedTuple):
     """One value the code computed: where (``file``, ``line``, ``function``), how (``kind``:
     ``"argument"``, ``"line"`` or ``"return"``), the local name it was bound to (``""`` for a
-    returned value), its shape (``()`` for a number) and its first :data:`MOST_VALUES` entries,
-    flattened, as a float64 tensor."""
+    returned value), its shape (``()`` for a number), its first :data:`MOST_VALUES` entries,
+    flattened, as a float64 tensor, and the call it was computed in (numbered from 1 in the
+    order calls start: a call made inside another has a higher number)."""
 
     file: str
     line: int
@@ -40,6 +41,7 @@ class Step(NamedTuple):
     name: str
     shape: tuple[int, ...]
     values: torch.Tensor
+    call: int = 0
 
 
 def flat(value: Any) -> torch.Tensor | None:
@@ -70,6 +72,8 @@ class _Frames:
         self.folder, self.steps, self.most = folder, steps, most
         self.seen: dict[int, dict[str, tuple[int, Any]]] = {}
         self.last: dict[int, int] = {}
+        self.calls: dict[int, int] = {}  # each traced frame's call number
+        self.started = 0
 
     def add(self, frame: types.FrameType, line: int, kind: str, value: Any, name: str = "") -> None:
         if isinstance(value, (tuple, list)) and kind == "return":  # each result handed back
@@ -92,6 +96,7 @@ class _Frames:
                 name,
                 shape,
                 values[:MOST_VALUES].clone(),
+                self.calls.get(id(frame), 0),
             )
         )
 
@@ -116,6 +121,7 @@ class _Frames:
             self.add(frame, frame.f_lineno, "return", arg)
             self.seen.pop(id(frame), None)
             self.last.pop(id(frame), None)
+            self.calls.pop(id(frame), None)
         return self.local
 
     def call(self, frame: types.FrameType, event: str, arg: Any):
@@ -123,22 +129,26 @@ class _Frames:
             return None
         if len(self.steps) >= self.most:
             return None
+        self.started += 1
+        self.calls[id(frame)] = self.started
         self.changed(frame, "argument")
         self.last[id(frame)] = frame.f_lineno
         return self.local
 
 
 def checked(said: Any) -> list[Step]:
-    """The steps a worker sent (``[file, line, function, kind, name, shape, values]`` lists), those
+    """The steps a worker sent (``[file, line, function, kind, name, shape, values, call]``
+    lists), those
     well formed only and :data:`MOST_STEPS` at most: the submission's process may say anything."""
     out: list[Step] = []
     for item in said[:MOST_STEPS] if isinstance(said, list) else []:
-        if not (isinstance(item, list) and len(item) == 7):
+        if not (isinstance(item, list) and len(item) == 8):
             continue
-        file, line, function, kind, name, shape, values = item
+        file, line, function, kind, name, shape, values, call = item
         if (
             all(type(v) is str and len(v) <= 200 for v in (file, function, kind, name))
             and type(line) is int
+            and type(call) is int
             and isinstance(shape, list)
             and len(shape) <= 8
             and all(type(n) is int and n >= 0 for n in shape)
@@ -147,7 +157,8 @@ def checked(said: Any) -> list[Step]:
             and 0 < values.numel() <= MOST_VALUES
         ):
             shape = tuple(shape)
-            out.append(Step(file, line, function, kind, name, shape, values.to(torch.float64)))
+            values = values.to(torch.float64)
+            out.append(Step(file, line, function, kind, name, shape, values, call))
     return out
 
 

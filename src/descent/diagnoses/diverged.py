@@ -13,7 +13,9 @@ The line told is the first of the student's module that computes a new value tha
 the later lines of its function that read its name (or the name of a value computed from it)
 compute only new values, down to a value returned. A new value that a later line makes known again
 is a detour of a correct computation (the squares whose mean is the variance), one no line reads
-is no part of the result, and a returned copy of an argument (a conversion) is neither. It is told only
+is no part of the result, and a returned copy of an argument (a conversion) is neither. Only the
+call that returned the checked result and the calls it made are searched: a forward run before
+its backward hands on a cache that the reference may keep in another form. It is told only
 where every comparison re-run (two at most) names the same line and the result the student
 returns is new. It is a place to look, never a cause: no value of the reference is shown.
 """
@@ -27,6 +29,7 @@ from torch.overrides import TorchFunctionMode
 
 from .. import registry
 from ..calls.steps import MOST_VALUES, Step, flat
+from .base import leaves
 from .float_trap import Trap
 from .ledger import Ledger, Record
 
@@ -84,12 +87,12 @@ def located(book: Ledger, impl, reference) -> Trap | None:
 
 
 def _finite(record: Record) -> bool:
-    """The comparison's result is all finite numbers (a NaN is the float trap's to place)."""
-    try:
-        got = torch.as_tensor(record.got)
-    except (TypeError, ValueError, RuntimeError):
-        return False
-    return got.is_floating_point() and bool(torch.isfinite(got).all())
+    """The comparison's result (a tensor, or a tuple of them: a backward's gradients) holds
+    floats, all finite (a NaN is the float trap's to place)."""
+    found = [v for v in leaves(record.got) if isinstance(v, torch.Tensor)]
+    return bool(found) and all(
+        v.is_floating_point() and bool(torch.isfinite(v).all()) for v in found
+    )
 
 
 def _parting(record: Record, impl, reference, file: str) -> tuple[int, str] | None:
@@ -100,12 +103,19 @@ def _parting(record: Record, impl, reference, file: str) -> tuple[int, str] | No
     with reference.watched() as theirs, _Results() as results:
         record.run_on(reference)
     theirs = theirs + results.steps
-    if not mine or not theirs or _known(mine[-1], theirs) is not False:
-        return None  # the result handed back is not new: nothing parted
-    texts = _sources(impl, file)
     known = [_known(s, theirs) for s in mine]
+    if not theirs or not any(s.kind == "return" and k is False for s, k in zip(mine, known)):
+        return None  # no value handed back is new: nothing parted
+    texts, last = _sources(impl, file), mine[-1].call
     for i, step in enumerate(mine):
-        if step.file == file and step.kind != "argument" and known[i] is False:
+        # only within the call that returned the result (a forward run before its backward
+        # returns a cache the reference keeps in another form)
+        if (
+            step.call >= last
+            and step.file == file
+            and step.kind != "argument"
+            and known[i] is False
+        ):
             if not _copied(mine, i) and _stays_new(mine, known, i, texts):
                 return step.line, step.function
     return None
@@ -132,25 +142,26 @@ def _copied(mine: list[Step], i: int) -> bool:
 
 
 def _stays_new(mine: list[Step], known: list, i: int, texts: list[str]) -> bool:
-    """The value of step ``i`` reaches a returned value through new values only (see the
-    module's docstring): names read by later lines of its function, followed from it."""
+    """The value of step ``i`` reaches a value its function returns through new values only
+    (see the module's docstring): names read by later lines of its function, followed from it."""
     step = mine[i]
     if step.kind == "return":
         return True
-    tainted, used = {step.name}, False
+    tainted = {step.name}
     for j in range(i + 1, len(mine)):
         later = mine[j]
-        if later.function != step.function or later.kind == "argument":
+        if later.call != step.call or later.kind == "argument":
             continue
         text = texts[later.line - 1] if 0 < later.line <= len(texts) else ""
         if not tainted & set(_NAME.findall(text)):
             continue
         if known[j]:
             return False  # made good again: a detour
-        used = True
+        if later.kind == "return":
+            return True
         if later.name:
             tainted.add(later.name)
-    return used
+    return False
 
 
 def _known(step: Step, theirs: list[Step]) -> bool | None:
