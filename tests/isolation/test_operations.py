@@ -68,6 +68,7 @@ def test_every_operation_has_a_handler():
         "edit",
         "ping",
         "ran",
+        "steps",
         "seed",
     }
     assert operations.PIPELINED <= set(operations.HANDLERS)
