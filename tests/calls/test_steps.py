@@ -35,14 +35,34 @@ def test_each_bound_or_changed_value_is_a_step_of_its_line():
 
 
 def test_only_well_formed_steps_of_a_worker_are_kept():
-    good = ["activations.py", 4, "f", "line", "v", [2, 2], torch.zeros(4, dtype=torch.float64), 1]
+    good = [
+        "activations.py",
+        4,
+        "f",
+        "line",
+        "v",
+        [2, 2],
+        torch.zeros(4, dtype=torch.float64),
+        1,
+        0,
+    ]
     said = [
         good,
-        ["activations.py", "4", "f", "line", "v", [2, 2], torch.zeros(4), 1],  # a line that is text
-        ["activations.py", 4, "f", "line", "v", [-1], torch.zeros(4), 1],  # a negative size
-        ["activations.py", 4, "f", "line", "v", [2], torch.zeros(2, 2), 1],  # values not flat
-        ["activations.py", 4, "f" * 300, "line", "v", [2], torch.zeros(2), 1],  # a name too long
-        ["activations.py", 4, "f", "line", "v", [400], torch.zeros(steps.MOST_VALUES + 1), 1],
+        [
+            "activations.py",
+            "4",
+            "f",
+            "line",
+            "v",
+            [2, 2],
+            torch.zeros(4),
+            1,
+            0,
+        ],  # a line that is text
+        ["activations.py", 4, "f", "line", "v", [-1], torch.zeros(4), 1, 0],  # a negative size
+        ["activations.py", 4, "f", "line", "v", [2], torch.zeros(2, 2), 1, 0],  # values not flat
+        ["activations.py", 4, "f" * 300, "line", "v", [2], torch.zeros(2), 1, 0],  # a name too long
+        ["activations.py", 4, "f", "line", "v", [400], torch.zeros(steps.MOST_VALUES + 1), 1, 0],
         "not a step",
     ]
     kept = steps.checked(said)

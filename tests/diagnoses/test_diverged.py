@@ -139,3 +139,42 @@ def test_one_number_that_matches_tells_nothing_and_a_row_of_a_batch_is_known():
     assert diverged._known(row, theirs) is True
     assert diverged._known(flipped, theirs) is True
     assert diverged._known(wrong, theirs) is False
+
+
+def _step(line, kind, name, values, call=1, caller=0, function="f"):
+    shape = () if isinstance(values, float) else (len(values),)
+    values = torch.tensor(values, dtype=torch.float64).reshape(-1)
+    return steps.Step("m.py", line, function, kind, name, shape, values, call, caller)
+
+
+def test_state_changed_on_an_object_is_a_result_and_a_first_binding_is_not():
+    """An optimizer's update that returns nothing changes ``self.w``: the line that changed it
+    is the place. Weights drawn in a constructor are first bindings, new because the draws
+    differ, and are no place; a returned copy of a kept value is a conversion."""
+    texts = ["", "self.w = w0", "self.w = self.w - 2 * g", "return self.w"]
+    mine = [
+        _step(1, "line", "self.w", [1.0, 2.0]),
+        _step(2, "line", "self.w", [0.5, 1.5]),
+        _step(3, "return", "", [0.5, 1.5], call=2, function="g"),
+    ]
+    known = [True, False, False]
+    assert diverged._stays_new(mine, known, 1, texts)
+    drawn = [_step(1, "line", "self.w", [0.3, 0.7])]
+    assert not diverged._stays_new(drawn, [False], 0, texts)
+    assert diverged._copied(mine, 2) and not diverged._copied(mine, 1)
+
+
+def test_the_calling_line_is_said_where_the_function_was_handed_only_known_values():
+    """A right function may be the wrong one to call: where the first value it computes is new
+    and what it was handed is known (a number aside), the line that called it is said too."""
+    mine = [
+        _step(9, "argument", "x", [1.0, -1.0], call=1),
+        _step(3, "argument", "x", [1.0, -1.0], call=2, caller=12, function="relu"),
+        _step(3, "argument", "self.eps", 1e-8, call=2, caller=12, function="relu"),
+        _step(4, "return", "", [1.0, 0.0], call=2, caller=12, function="relu"),
+        _step(12, "return", "", [1.0, 0.0], call=1),
+    ]
+    known = [True, True, False, False, False]
+    assert diverged._caller(mine, known, 3, last=1) == 12
+    assert diverged._caller(mine, [True, False, False, False, False], 3, last=1) == 0
+    assert diverged._caller(mine, known, 4, last=1) == 0  # the checked call itself

@@ -31,8 +31,10 @@ class Step(NamedTuple):
     """One value the code computed: where (``file``, ``line``, ``function``), how (``kind``:
     ``"argument"``, ``"line"`` or ``"return"``), the local name it was bound to (``""`` for a
     returned value), its shape (``()`` for a number), its first :data:`MOST_VALUES` entries,
-    flattened, as a float64 tensor, and the call it was computed in (numbered from 1 in the
-    order calls start: a call made inside another has a higher number)."""
+    flattened, as a float64 tensor, the call it was computed in (numbered from 1 in the
+    order calls start: a call made inside another has a higher number) and the line that made
+    that call, where it is in a watched file (0 otherwise). A name may be an object's attribute
+    (``self.weight``) or an item of a dict (``cache['x']``): state the code keeps is a value too."""
 
     file: str
     line: int
@@ -42,6 +44,7 @@ class Step(NamedTuple):
     shape: tuple[int, ...]
     values: torch.Tensor
     call: int = 0
+    caller: int = 0
 
 
 def flat(value: Any) -> torch.Tensor | None:
@@ -64,6 +67,31 @@ def flat(value: Any) -> torch.Tensor | None:
     return None
 
 
+_MOST_HELD = 32  # attributes and dict items read per frame at most
+_NOT_STATE = (type, types.ModuleType, types.FunctionType, types.MethodType)  # code, not values
+
+
+def _visible(names: dict) -> list[tuple[str, Any]]:
+    """A frame's locals, then the numeric attributes of the local objects (``self.w``,
+    ``model.weights``), the numeric items of their dicts and of the local dicts
+    (``self.params['W1']``, ``cache['x']``), a few."""
+    out = list(names.items())
+    held: list[tuple[str, Any]] = []
+    for name, value in list(names.items()):
+        if isinstance(value, dict):
+            held += _items(name, value)
+            continue
+        state = None if isinstance(value, _NOT_STATE) else getattr(value, "__dict__", None)
+        for key, item in list(state.items())[:_MOST_HELD] if type(state) is dict else []:
+            whole = f"{name}.{key}"
+            held += _items(whole, item) if isinstance(item, dict) else [(whole, item)]
+    return out + [(n, v) for n, v in held if flat(v) is not None][:_MOST_HELD]
+
+
+def _items(name: str, mapping: dict) -> list[tuple[str, Any]]:
+    return [(f"{name}[{k!r}]", v) for k, v in list(mapping.items())[:_MOST_HELD] if type(k) is str]
+
+
 class _Frames:
     """The trace of one block: each traced frame's last line and the identity and entries of
     its locals when last seen."""
@@ -72,7 +100,7 @@ class _Frames:
         self.folder, self.steps, self.most = folder, steps, most
         self.seen: dict[int, dict[str, tuple[int, Any]]] = {}
         self.last: dict[int, int] = {}
-        self.calls: dict[int, int] = {}  # each traced frame's call number
+        self.calls: dict[int, tuple[int, int]] = {}  # each traced frame's call number and caller
         self.started = 0
 
     def add(self, frame: types.FrameType, line: int, kind: str, value: Any, name: str = "") -> None:
@@ -96,7 +124,7 @@ class _Frames:
                 name,
                 shape,
                 values[:MOST_VALUES].clone(),
-                self.calls.get(id(frame), 0),
+                *self.calls.get(id(frame), (0, 0)),
             )
         )
 
@@ -104,7 +132,7 @@ class _Frames:
         """The locals the frame's last line bound or changed, as steps of that line."""
         before = self.seen.setdefault(id(frame), {})
         line = self.last.get(id(frame), frame.f_lineno)
-        for name, value in list(frame.f_locals.items()):
+        for name, value in _visible(frame.f_locals):
             values = flat(value)
             mark = (id(value), None if values is None else values[:MOST_VALUES].tolist())
             if before.get(name) != mark:
@@ -130,25 +158,28 @@ class _Frames:
         if len(self.steps) >= self.most:
             return None
         self.started += 1
-        self.calls[id(frame)] = self.started
+        back = frame.f_back
+        within = back is not None and back.f_code.co_filename.startswith(self.folder)
+        self.calls[id(frame)] = (self.started, back.f_lineno if within and back else 0)
         self.changed(frame, "argument")
         self.last[id(frame)] = frame.f_lineno
         return self.local
 
 
 def checked(said: Any) -> list[Step]:
-    """The steps a worker sent (``[file, line, function, kind, name, shape, values, call]``
-    lists), those
-    well formed only and :data:`MOST_STEPS` at most: the submission's process may say anything."""
+    """The steps a worker sent (``[file, line, function, kind, name, shape, values, call,
+    caller]`` lists), those well formed only and :data:`MOST_STEPS` at most: the submission's
+    process may say anything."""
     out: list[Step] = []
     for item in said[:MOST_STEPS] if isinstance(said, list) else []:
-        if not (isinstance(item, list) and len(item) == 8):
+        if not (isinstance(item, list) and len(item) == 9):
             continue
-        file, line, function, kind, name, shape, values, call = item
+        file, line, function, kind, name, shape, values, call, caller = item
         if (
             all(type(v) is str and len(v) <= 200 for v in (file, function, kind, name))
             and type(line) is int
             and type(call) is int
+            and type(caller) is int
             and isinstance(shape, list)
             and len(shape) <= 8
             and all(type(n) is int and n >= 0 for n in shape)
@@ -158,7 +189,7 @@ def checked(said: Any) -> list[Step]:
         ):
             shape = tuple(shape)
             values = values.to(torch.float64)
-            out.append(Step(file, line, function, kind, name, shape, values, call))
+            out.append(Step(file, line, function, kind, name, shape, values, call, caller))
     return out
 
 

@@ -72,14 +72,16 @@ def located(book: Ledger, impl, reference) -> Trap | None:
     parted = {_parting(r, impl, reference, file) for r in failing}
     if not failing or None in parted or len(parted) != 1:
         return None
-    line, function = next(iter(parted))  # type: ignore[misc]
+    line, function, caller = next(iter(parted))  # type: ignore[misc]
     lines = source.splitlines()
     code = " ".join(lines[line - 1].split()) if 0 < line <= len(lines) else ""
     if not code:
         return None
     quoted = code if len(code) <= 60 else code[:57] + "..."
+    # a function that computes right may be the wrong one to call: the call's line is said too
+    called = f", called from line {caller}" if caller else ""
     return Trap(
-        f"line {line} (in `{function}`): `{quoted}` is where your values first part from a "
+        f"line {line} (in `{function}`{called}): `{quoted}` is where your values first part from a "
         "correct computation's on this check's input: the values before it agree with one, "
         "what this line computes does not, nor anything your code computes from it",
         tuple(failing),
@@ -95,9 +97,10 @@ def _finite(record: Record) -> bool:
     )
 
 
-def _parting(record: Record, impl, reference, file: str) -> tuple[int, str] | None:
-    """(line, function) of ``file`` where the student's values part from the reference's on
-    ``record``'s recipe, as the module's docstring says."""
+def _parting(record: Record, impl, reference, file: str) -> tuple[int, str, int] | None:
+    """(line, function, the line that called it where that call is nested in the checked one, or
+    0) of ``file`` where the student's values part from the reference's on ``record``'s recipe,
+    as the module's docstring says."""
     with impl.watched() as mine:
         record.run_on(impl)
     with reference.watched() as theirs, _Results() as results:
@@ -117,8 +120,21 @@ def _parting(record: Record, impl, reference, file: str) -> tuple[int, str] | No
             and known[i] is False
         ):
             if not _copied(mine, i) and _stays_new(mine, known, i, texts):
-                return step.line, step.function
+                return step.line, step.function, _caller(mine, known, i, last)
     return None
+
+
+def _caller(mine: list[Step], known: list, i: int, last: int) -> int:
+    """The line that called step ``i``'s function, where that function was handed only known
+    values and ``i`` is the first it computed (a right function may be the wrong one to call
+    there), and the call is nested in the checked one; 0 otherwise."""
+    step = mine[i]
+    if step.call <= last or not step.caller:
+        return 0
+    before = [(s, k) for s, k in zip(mine[:i], known[:i]) if s.call == step.call]
+    # (a number handed in, a rate or an eps kept on the object, is no evidence either way)
+    handed = all(s.kind == "argument" and (k or not s.shape) for s, k in before)
+    return step.caller if handed else 0
 
 
 def _sources(impl, file: str) -> list[str]:
@@ -127,17 +143,11 @@ def _sources(impl, file: str) -> list[str]:
 
 
 def _copied(mine: list[Step], i: int) -> bool:
-    """Step ``i`` returns (or binds) the values of an argument of its function's call: a
-    conversion, not a computation."""
-    args = []
-    for step in reversed(mine[:i]):
-        if step.function == mine[i].function and step.kind == "argument":
-            args.append(step)
-        elif args:
-            break
+    """Step ``i`` returns (or binds) the values of an earlier step (an argument, a value kept on
+    an object): a conversion, not a computation."""
+    size = mine[i].values.numel()
     return any(
-        a.values.numel() == mine[i].values.numel() and _close(a.values, mine[i].values).all()
-        for a in args
+        s.values.numel() == size and bool(_close(s.values, mine[i].values).all()) for s in mine[:i]
     )
 
 
@@ -153,7 +163,7 @@ def _stays_new(mine: list[Step], known: list, i: int, texts: list[str]) -> bool:
         if later.call != step.call or later.kind == "argument":
             continue
         text = texts[later.line - 1] if 0 < later.line <= len(texts) else ""
-        if not tainted & set(_NAME.findall(text)):
+        if not any(_reads(name, text) for name in tainted):
             continue
         if known[j]:
             return False  # made good again: a detour
@@ -161,7 +171,19 @@ def _stays_new(mine: list[Step], known: list, i: int, texts: list[str]) -> bool:
             return True
         if later.name:
             tainted.add(later.name)
-    return False
+    # state kept on an object or in a dict and changed (an optimizer's update, not a first
+    # binding: random weights drawn in a constructor) is a result of its own
+    updated = {s.name for s in mine[:i]}
+    return any(("." in name or "[" in name) and name in updated for name in tainted)
+
+
+def _reads(name: str, text: str) -> bool:
+    """The line ``text`` reads ``name``: a local by its name, an attribute by ``.attribute``, a
+    dict's item by the dict."""
+    base = name.partition("[")[0]
+    if "." in base:
+        return re.search(rf"\.{re.escape(base.rsplit('.', 1)[1])}\b", text) is not None
+    return base in _NAME.findall(text)
 
 
 def _known(step: Step, theirs: list[Step]) -> bool | None:

@@ -317,7 +317,8 @@ def op_ran(worker, header: dict, blobs, out: Outcome) -> None:
 
 def op_steps(worker, header: dict, blobs, out: Outcome) -> None:
     """The values the watched requests since the last ``steps`` computed, line by line
-    ([file, line, function, kind, name, shape, values, call] each), forgotten once sent."""
+    ([file, line, function, kind, name, shape, values, call, caller] each), forgotten once
+    sent."""
     out.result = [[*step[:5], list(step.shape), *step[6:]] for step in worker.steps]
     worker.steps.clear()
 
