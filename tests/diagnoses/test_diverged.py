@@ -178,3 +178,14 @@ def test_the_calling_line_is_said_where_the_function_was_handed_only_known_value
     assert diverged._caller(mine, known, 3, last=1) == 12
     assert diverged._caller(mine, [True, False, False, False, False], 3, last=1) == 0
     assert diverged._caller(mine, known, 4, last=1) == 0  # the checked call itself
+
+
+def test_a_line_is_told_only_where_it_reads_a_known_value():
+    """Weights drawn from sizes (`np.random.randn(y, x)` with counts for `y` and `x`) read no
+    known value: their values part upstream of any step, and the line is no place."""
+    texts = ["", "w = np.random.randn(y, x)", "z = w @ a"]
+    mine = [_step(0, "argument", "a", [1.0, 2.0]), _step(1, "line", "w", [0.3, 0.1])]
+    mine.append(_step(2, "line", "z", [0.5]))
+    known = [True, False, False]
+    assert not diverged._fed(mine, known, 1, texts)
+    assert diverged._fed(mine, known, 2, texts)

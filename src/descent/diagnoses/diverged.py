@@ -9,7 +9,9 @@ code computes is *known* when it equals one the reference computed on the same i
 entries in the same order, the transpose of a matrix, or a row of a bigger array: a loop over
 examples computes a batch's rows one at a time), and *new* otherwise. A single number that equals
 any entry the reference computed says nothing either way (a count, a rate, a sum both compute).
-The line told is the first of the student's module that computes a new value that stays new:
+The line told is the first of the student's module that reads a known value (the values part
+there, not upstream in something no step holds: random draws, counts) and computes a new value
+that stays new:
 the later lines of its function that read its name (or the name of a value computed from it)
 compute only new values, down to a value returned. A new value that a later line makes known again
 is a detour of a correct computation (the squares whose mean is the variance), one no line reads
@@ -119,7 +121,11 @@ def _parting(record: Record, impl, reference, file: str) -> tuple[int, str, int]
             and step.kind != "argument"
             and known[i] is False
         ):
-            if not _copied(mine, i) and _stays_new(mine, known, i, texts):
+            if (
+                _fed(mine, known, i, texts)
+                and not _copied(mine, i)
+                and _stays_new(mine, known, i, texts)
+            ):
                 return step.line, step.function, _caller(mine, known, i, last)
     return None
 
@@ -135,6 +141,17 @@ def _caller(mine: list[Step], known: list, i: int, last: int) -> int:
     # (a number handed in, a rate or an eps kept on the object, is no evidence either way)
     handed = all(s.kind == "argument" and (k or not s.shape) for s, k in before)
     return step.caller if handed else 0
+
+
+def _fed(mine: list[Step], known: list, i: int, texts: list[str]) -> bool:
+    """Step ``i``'s line reads a name whose last value before it is known: the values part on
+    that line, not upstream of it in something no step holds (random draws, a count)."""
+    step, last = mine[i], {}
+    for s, k in zip(mine[:i], known[:i]):
+        if s.call == step.call and s.name:
+            last[s.name] = k
+    text = texts[step.line - 1] if 0 < step.line <= len(texts) else ""
+    return any(k and _reads(name, text) for name, k in last.items())
 
 
 def _sources(impl, file: str) -> list[str]:
