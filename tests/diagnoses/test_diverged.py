@@ -151,7 +151,7 @@ def test_state_changed_on_an_object_is_a_result_and_a_first_binding_is_not():
     """An optimizer's update that returns nothing changes ``self.w``: the line that changed it
     is the place. Weights drawn in a constructor are first bindings, new because the draws
     differ, and are no place; a returned copy of a kept value is a conversion."""
-    texts = ["", "self.w = w0", "self.w = self.w - 2 * g", "return self.w"]
+    texts = ["self.w = w0", "self.w = self.w - 2 * g", "return self.w"]
     mine = [
         _step(1, "line", "self.w", [1.0, 2.0]),
         _step(2, "line", "self.w", [0.5, 1.5]),
@@ -183,9 +183,9 @@ def test_the_calling_line_is_said_where_the_function_was_handed_only_known_value
 def test_a_line_is_told_only_where_it_reads_a_known_value():
     """Weights drawn from sizes (`np.random.randn(y, x)` with counts for `y` and `x`) read no
     known value: their values part upstream of any step, and the line is no place."""
-    texts = ["", "w = np.random.randn(y, x)", "z = w @ a"]
-    mine = [_step(0, "argument", "a", [1.0, 2.0]), _step(1, "line", "w", [0.3, 0.1])]
-    mine.append(_step(2, "line", "z", [0.5]))
+    texts = ["def f(a, x, y):", "w = np.random.randn(y, x)", "z = w @ a"]
+    mine = [_step(1, "argument", "a", [1.0, 2.0]), _step(2, "line", "w", [0.3, 0.1])]
+    mine.append(_step(3, "line", "z", [0.5]))
     known = [True, False, False]
     assert not diverged._fed(mine, known, 1, texts)
     assert diverged._fed(mine, known, 2, texts)
