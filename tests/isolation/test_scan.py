@@ -167,6 +167,54 @@ softmax = lambda x: x.exp() / x.exp().sum()
     assert [f for f in scan.scan({"activations": src}) if f.kind == "forbidden"] == []
 
 
+def test_a_name_a_function_binds_itself_is_not_the_imported_one():
+    # torch.func.grad is imported, but each function below binds its own `grad` (a loop
+    # variable, a parameter, an exception, a comprehension target): none of them is a use.
+    src = """import torch
+from torch.func import grad
+
+def sigmoid_backward(dy, cache):
+    out = cache
+    for grad in [dy * out * (1 - out)]:
+        pass
+    return grad
+
+def tanh_backward(dy, grad):
+    return dy * (1 - grad ** 2)
+
+def relu_backward(dy, cache):
+    try:
+        mask = cache > 0
+    except ValueError as grad:
+        raise grad
+    return [grad * mask for grad in [dy]][0]
+"""
+    assert [f for f in scan.scan({"activations": src}) if f.kind == "forbidden"] == []
+    # the imported name read where nothing local binds it is still found, with the line
+    src_used = (
+        src
+        + """
+def gelu_backward(dy, cache):
+    return grad(lambda x: x)(cache)
+"""
+    )
+    found = [f for f in scan.scan({"activations": src_used}) if f.kind == "forbidden"]
+    line = src_used.splitlines().index("    return grad(lambda x: x)(cache)") + 1
+    assert {(f.exercise, f.name, f.line) for f in found} == {
+        ("activations.gelu", "torch.func.grad", line)
+    }
+    # a local binding does not hide what its right-hand side borrows
+    src_alias = """import torch.nn.functional as F
+
+def relu_forward(x):
+    relu = torch_relu = F.relu
+    return torch_relu(x), relu
+"""
+    assert {f.name for f in scan.scan({"activations": src_alias}) if f.kind == "forbidden"} == {
+        "torch.nn.functional.relu"
+    }
+
+
 def test_forbidden_uses_lists_lines_for_the_student_report():
     src = "import torch\n\ndef softmax_forward(x, dim=-1):\n    return torch.softmax(x, dim), x\n"
     found = scan.forbidden_uses({"activations": src, "broken": "def ("})

@@ -374,11 +374,14 @@ _SOLVERS = {
 }
 
 
-# A class of the student's own that subclasses torch.nn.Module runs torch.nn at every call: what
-# it borrows is the module's machinery, not the exercise's formula, and a plain class does as well
+# The tripwire sees a torch.nn.Module built, not which one: a ready-made layer (nn.ReLU()) and a
+# class of the student's own that subclasses Module look alike there, so the words name both (a
+# held-out two-layer net holding nn.ReLU() instances was told of a subclass it did not write)
 _MODULE = (
-    "torch.nn itself, through a class of your own that subclasses torch.nn.Module: this module's "
-    "docstring allows no torch.nn, and a plain class with the same methods works alike"
+    "torch.nn itself: a torch.nn.Module was built while your code ran (a ready-made layer such "
+    "as nn.ReLU() or nn.Linear(...), or a class of your own that subclasses torch.nn.Module); "
+    "this module's docstring allows no torch.nn, and plain tensor operations or a plain class "
+    "with the same methods work alike"
 )
 
 

@@ -14,7 +14,8 @@ the exercise 0). A tensor method's name on an object the scan cannot resolve (``
 ``loss.backward()``) may be the student's own method (``layer.backward(dy)``), so it is only a
 ``possible`` use, for review: the runtime tripwire sees whether a real tensor method ran, and
 decides the score. A name the submission defines itself (a method, or an attribute it assigns,
-``self.softmax = ...``) is not reported at all, and a store is never a use.
+``self.softmax = ...``) is not reported at all, and a store is never a use. Inside a function,
+a name the function binds itself (a parameter, a loop variable) is its own value, as in Python.
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ class _ModuleScan(ast.NodeVisitor):
         self.current: DefInfo | None = None
         self.toplevel = DefInfo()
         self.own_names: set[str] = set()  # methods and attributes the submission defines
+        self.local_names: list[set[str]] = []  # per enclosing function: the names it binds
 
     # -- imports and aliases --------------------------------------------------------------------
     def visit_Import(self, node):
@@ -143,15 +145,31 @@ class _ModuleScan(ast.NodeVisitor):
             self._bind(name, None)  # the submission's own definition shadows an import
             info = self.defs.setdefault(name, DefInfo())
             self.current = info
-            self.generic_visit(node)
+            self._scoped(node)
             self.current = None
         else:
+            self._scoped(node)
+
+    def _scoped(self, node) -> None:
+        """Visit ``node`` with the names its own scope binds taken as local: in ``for grad in
+        grads`` a loop variable named like an imported ``grad`` is the student's value, not the
+        library's (a held-out sigmoid was told of ``torch.func.grad`` at such a line)."""
+        own = _scope_names(node) if not isinstance(node, ast.ClassDef) else set()
+        self.local_names.append(own | (self.local_names[-1] if self.local_names else set()))
+        try:
             self.generic_visit(node)
+        finally:
+            self.local_names.pop()
+
+    def _local(self, name: str) -> bool:
+        return bool(self.local_names) and name in self.local_names[-1]
 
     def visit_FunctionDef(self, node):
         self._def(node, node.name)
 
     visit_AsyncFunctionDef = visit_FunctionDef
+    visit_Lambda = _scoped
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _scoped
 
     def visit_ClassDef(self, node):
         self.own_names.update(
@@ -184,7 +202,7 @@ class _ModuleScan(ast.NodeVisitor):
         ):
             inner = self.resolve(node.args[0])
             return ".".join([inner, node.args[1].value, *reversed(parts)]) if inner else None
-        if not isinstance(node, ast.Name):
+        if not isinstance(node, ast.Name) or self._local(node.id):
             return None
         base = self.aliases.get(node.id)
         if base is None:
@@ -220,7 +238,7 @@ class _ModuleScan(ast.NodeVisitor):
 
     def visit_Name(self, node):
         info = self._info()
-        if node.id in self.aliases and isinstance(node.ctx, ast.Load):
+        if node.id in self.aliases and isinstance(node.ctx, ast.Load) and not self._local(node.id):
             info.refs.add((self.aliases[node.id], node.lineno))
         info.calls.add(node.id)
         if node.id in DYNAMIC_CALLS or node.id == "__builtins__":
@@ -243,6 +261,39 @@ class _ModuleScan(ast.NodeVisitor):
                         (f"{node.func.id}({target}, <computed name>)", node.lineno)
                     )
         self.generic_visit(node)
+
+
+def _scope_names(node) -> set[str]:
+    """The names a function, lambda or comprehension binds in its own scope: its parameters, the
+    names it stores, defines or catches, less those it declares global or nonlocal. Nested scopes
+    are not entered, and an import is not counted (the scan resolves an import as a use)."""
+    args = getattr(node, "args", None)
+    names: set[str] = set()
+    if isinstance(args, ast.arguments):
+        params = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+        names |= {a.arg for a in params if a is not None}
+    for gen in getattr(node, "generators", ()):
+        names |= {n.id for n in ast.walk(gen.target) if isinstance(n, ast.Name)}
+    declared: set[str] = set()
+    body = getattr(node, "body", [])  # a lambda's is one expression; a comprehension has none
+    todo = list(body) if isinstance(body, list) else [body]
+    while todo:
+        child = todo.pop()
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(child.name)
+            continue
+        if isinstance(
+            child, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+        ):
+            continue
+        if isinstance(child, ast.Name) and not isinstance(child.ctx, ast.Load):
+            names.add(child.id)
+        elif isinstance(child, ast.ExceptHandler) and child.name:
+            names.add(child.name)
+        elif isinstance(child, (ast.Global, ast.Nonlocal)):
+            declared.update(child.names)
+        todo.extend(ast.iter_child_nodes(child))
+    return names - declared
 
 
 def scan(sources: dict[str, str]) -> list[Finding]:
