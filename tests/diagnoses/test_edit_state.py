@@ -71,3 +71,40 @@ def test_a_velocity_read_by_a_key_built_from_text_is_stored_back_there():
     ), stored
     # an entry read by a plain index is data, not a kept value
     assert not _texts("def f(x, i):\n    y = x[i] * 2\n    return y\n", "f", "stored")
+
+
+GATHERED = """
+class Value:
+    def __init__(self, data):
+        self.data = data
+        self.grad = 0.0
+
+    def exp(self):
+        out = Value(2.0)
+
+        def _backward():
+            self.grad = out.grad * out.data
+            out.seen = out.seen + 1
+
+        out._backward = _backward
+        self.last = out
+        return out
+
+
+def backward(nodes, grads):
+    for node in nodes:
+        grads[node] = node.local * grads[node.out]
+"""
+
+
+def test_a_kept_value_replaced_where_it_should_gather_is_added_to():
+    """``=`` where ``+=`` belongs, in a backward closure or a loop (micrograd learners); never on
+    a line that runs once per call, nor where the value already reads what it replaces."""
+    found = _texts(GATHERED, "Value.exp", "update")
+    assert [t.split("): ", 1)[1] for t, _ in found] == [
+        "`self.grad = out.grad * out.data` replaces what was there where it should add to it"
+    ]
+    assert "self.grad += out.grad * out.data" in found[0][1]
+    [(words, edited)] = _texts(GATHERED, "backward", "update")
+    assert "grads[node] += node.local * grads[node.out]" in edited
+    assert _texts(GATHERED, "Value.__init__", "update") == []

@@ -658,6 +658,25 @@ def test_an_exercise_whose_contract_is_a_class_is_repaired_in_its_methods(tmp_pa
     assert any(re.search(said, m) for m in messages), messages
 
 
+VALUE_ASSIGNED = (
+    "                parent.grad += local * node.grad\n",
+    "                parent.grad = local * node.grad\n",
+)
+
+
+def test_a_gradient_assigned_where_it_should_gather_is_repaired_by_adding_to_it(tmp_path):
+    """`=` where `+=` belongs, in a loop or a backward closure: a node used twice keeps only its
+    last contribution (micrograd learners' closures; their feedback showed only values)."""
+    run = _graded_alone(tmp_path, "value_kept", "autograd", VALUE_ASSIGNED, "-k", "value")
+    messages = _messages(run, "value_kept", "autograd.value")
+    assert messages, "a gradient that keeps only its last contribution lost no points"
+    said = (
+        r"line \d+ \(in `Value\.backward`\): `parent\.grad = local \* node\.grad` replaces what "
+        "was there where it should add to it"
+    )
+    assert any(re.search(said, m) for m in messages), messages
+
+
 LOG_OF_OWN_SIGMOID = """
 def sigmoid(z):
     import numpy as np

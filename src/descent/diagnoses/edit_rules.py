@@ -36,7 +36,7 @@ from .edit_nodes import (
 )
 from .edit_shapes import count_missing, input_shape
 from .edit_stable import eps_under_root, shift, stable_log, stable_ratio
-from .edit_state import stored_back
+from .edit_state import accumulated, stored_back
 
 Rule = Callable[[ast.AST, Context], Iterator[tuple[str, str, ast.AST]]]  # (kind, text, new node)
 
@@ -699,13 +699,14 @@ def _count(node, ctx):
 
 
 def _statements(node, ctx):
-    """``+=`` where ``=`` belongs, or two statements in the other order."""
+    """``+=`` where ``=`` belongs or the reverse, or two statements in the other order."""
     if isinstance(node, ast.AugAssign):
         yield (
             "update",
             f"`{ctx.quote(node)}` adds to what was there where it should replace it",
             ast.Assign([node.target], node.value),
         )
+    yield from accumulated(node, ctx)
     for block in ("body", "orelse"):
         body = getattr(node, block, None)
         if not isinstance(body, list) or node is ctx.function and block == "orelse":
@@ -748,7 +749,6 @@ def _stored(stmt: ast.stmt) -> set[str]:
 
 
 # Kinds that write few edits and tell much come first, for a count-bounded search to reach them
-# in code of any size: statements in the wrong order, a value a step behind, before operators.
 RULES: tuple[Rule, ...] = (
     # first: they write only at an exp or a log and pass only where every failure overflowed
     shift,

@@ -1,6 +1,7 @@
-"""The rule of a repair's edits for state a call keeps for the next: a value computed from one
+"""The rules of a repair's edits for state a call keeps for the next: a value computed from one
 the state holds (an entry of a settings dict, an attribute of the object) and never stored back,
-so that every call starts from the old one. Part of :data:`descent.diagnoses.edit_rules.RULES`.
+so that every call starts from the old one; a value kept on an object replaced where each call
+adds its part. Part of :data:`descent.diagnoses.edit_rules.RULES`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,35 @@ def stored_back(node, ctx):
             place = copy.deepcopy(ast.parse(read, mode="eval").body)
             place.ctx = ast.Store()
             yield "stored", said, ast.Assign([ast.Name(target.id, ast.Store()), place], value)
+
+
+def accumulated(node, ctx):
+    """``=`` where ``+=`` belongs: a value kept on an object or in a dict (``self.grad =
+    out.grad * out.data``) replaced where each call adds its part, as a node used twice in a graph
+    must gather a gradient from each use. Tried only where the line runs again within its
+    function's lifetime (in a loop, or in a function written inside it: a backward closure), and
+    where the value does not already read what it replaces."""
+    if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+        return
+    target = node.targets[0]
+    if not isinstance(target, (ast.Attribute, ast.Subscript)) or not _repeated(node, ctx.function):
+        return
+    kept = ast.unparse(target)
+    if any(ast.unparse(n) == kept for n in ast.walk(node.value)):
+        return
+    said = f"`{ctx.quote(node)}` replaces what was there where it should add to it"
+    yield "update", said, ast.AugAssign(copy.deepcopy(target), ast.Add(), node.value)
+
+
+def _repeated(statement: ast.stmt, fn: ast.FunctionDef) -> bool:
+    """``statement`` lies in a loop of ``fn`` or in a function written inside it."""
+    inner = (ast.For, ast.While, ast.AsyncFor, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+    return any(
+        statement is n
+        for block in ast.walk(fn)
+        if isinstance(block, inner) and block is not fn
+        for n in ast.walk(block)
+    )
 
 
 def _held(fn: ast.FunctionDef) -> dict[str, str]:
