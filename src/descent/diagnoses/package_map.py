@@ -388,7 +388,8 @@ MODULES: tuple[Module, ...] = (
         "edit_state",
         "the student's own source, as a tree",
         "the edit for state a call keeps: a value computed from it, never stored back.",
-        "nothing alone: a value computed from an entry or attribute the state holds, stored back",
+        "nothing alone: a value computed from an entry or attribute the state holds, stored back; "
+        "a kept value replaced where a loop or a closure should add to it",
         stage="verification",
     ),
     Module(
