@@ -87,6 +87,16 @@ class Value:
             out.seen = out.seen + 1
 
         out._backward = _backward
+        return out
+
+    def __mul__(self, other):
+        out = Value(self.data * other.data)
+
+        def _backward():
+            self.grad = other.data * out.grad
+            other.grad = self.data * out.grad
+
+        out._backward = _backward
         self.last = out
         return out
 
@@ -108,3 +118,12 @@ def test_a_kept_value_replaced_where_it_should_gather_is_added_to():
     [(words, edited)] = _texts(GATHERED, "backward", "update")
     assert "grads[node] += node.local * grads[node.out]" in edited
     assert _texts(GATHERED, "Value.__init__", "update") == []
+    # both of one closure's kept values at once too (edit_everywhere)
+    both = [
+        (t, f)
+        for t, f in _texts(GATHERED, "Value.__mul__", "update")
+        if "and the other kept values (lines 21, 22)" in t
+    ]
+    assert (
+        both and "self.grad += other.data" in both[0][1] and "other.grad += self.data" in both[0][1]
+    )

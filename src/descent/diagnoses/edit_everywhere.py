@@ -1,10 +1,10 @@
 """Edits a repair search writes at every place at once: the same change of one expression
 wherever the student's function writes it (a number typed in for an argument, a reduction over
 the whole array, a power typed in for the step counter, an exp of unshifted scores, a log of a
-probability, a value never stored back, a probability's complement), for a mistake repeated
-across lines that no single edit undoes. Each yields ``(kind, line, words,
-the edited function)``; the words name every line. The one-place rules are
-:mod:`descent.diagnoses.edit_rules`'s.
+probability, a value never stored back or replaced where it gathers, a probability's
+complement), for a mistake repeated across lines that no single edit undoes. Each yields
+``(kind, line, words, the edited function)``; the words name every line. The one-place rules
+are :mod:`descent.diagnoses.edit_rules`'s.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from .edit_rules import (
     typed_power,
 )
 from .edit_stable import OVERFLOWS, exp_of, shifted, stable_log
-from .edit_state import stored_back
+from .edit_state import accumulated, stored_back
 
 
 def everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:
@@ -160,6 +160,12 @@ _AT_ONCE = (
         stored_back,
         "the other values",
         "are computed from the state and never stored back: every call starts from the old values",
+    ),
+    # a micrograd learner's closures: `self.grad = ...` and `other.grad = ...` in one backward
+    (
+        accumulated,
+        "the other kept values",
+        "replace what was there where each should add to it",
     ),
 )
 
