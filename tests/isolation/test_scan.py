@@ -213,6 +213,27 @@ def relu_forward(x):
     assert {f.name for f in scan.scan({"activations": src_alias}) if f.kind == "forbidden"} == {
         "torch.nn.functional.relu"
     }
+    # what Python evaluates outside the function (a default, a decorator, a comprehension's
+    # first iterable) is read in the enclosing scope, whatever the function binds
+    src_default = """import torch.nn.functional as F
+
+def relu_forward(x, F=F):
+    return F.relu(x), x
+
+def relu_backward(dy, cache):
+    return [F for F in [F.relu]][0](cache), cache
+"""
+    found = {
+        (f.exercise, f.name)
+        for f in scan.scan({"activations": src_default})
+        if f.kind == "forbidden"
+    }
+    assert found == {("activations.relu", "torch.nn.functional.relu")}
+    # each alone: a finding is listed once per exercise and name
+    for function, line in (("relu_forward", 4), ("relu_backward", 7)):
+        alone = src_default.replace(function, "gelu_forward")
+        lines = {f.line for f in scan.scan({"activations": alone}) if f.kind == "forbidden"}
+        assert line in lines, (function, lines)
 
 
 def test_forbidden_uses_lists_lines_for_the_student_report():

@@ -155,6 +155,11 @@ class _ModuleScan(ast.NodeVisitor):
         grads`` a loop variable named like an imported ``grad`` is the student's value, not the
         library's (a held-out sigmoid was told of ``torch.func.grad`` at such a line)."""
         own = _scope_names(node) if not isinstance(node, ast.ClassDef) else set()
+        for outer in _evaluated_outside(node):  # `def f(x, F=F)`: that F is the enclosing one
+            self.visit(outer)
+        # a parameter whose default is the library's is the library's unless a caller says
+        # otherwise: `def relu_forward(x, F=F): return F.relu(x)` still reads F.relu
+        own -= {name for name, default in _defaults(node).items() if self.resolve(default)}
         self.local_names.append(own | (self.local_names[-1] if self.local_names else set()))
         try:
             self.generic_visit(node)
@@ -261,6 +266,37 @@ class _ModuleScan(ast.NodeVisitor):
                         (f"{node.func.id}({target}, <computed name>)", node.lineno)
                     )
         self.generic_visit(node)
+
+
+def _evaluated_outside(node) -> list[ast.AST]:
+    """The parts of a function, lambda or comprehension that Python evaluates in the enclosing
+    scope: decorators, default values and annotations; a comprehension's first iterable. (They
+    are visited again inside the scope, where a local name adds nothing.)"""
+    parts: list[ast.AST] = list(getattr(node, "decorator_list", []))
+    args = getattr(node, "args", None)
+    if isinstance(args, ast.arguments):
+        parts += [d for d in [*args.defaults, *args.kw_defaults] if d is not None]
+        every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+        parts += [a.annotation for a in every if a is not None and a.annotation is not None]
+    if getattr(node, "returns", None) is not None:
+        parts.append(node.returns)
+    generators = getattr(node, "generators", [])
+    if generators:
+        parts.append(generators[0].iter)
+    return parts
+
+
+def _defaults(node) -> dict[str, ast.expr]:
+    """A function's or lambda's parameters that have a default value, with that value."""
+    args = getattr(node, "args", None)
+    if not isinstance(args, ast.arguments):
+        return {}
+    positional = [*args.posonlyargs, *args.args]
+    found = dict(
+        zip([a.arg for a in positional[len(positional) - len(args.defaults) :]], args.defaults)
+    )
+    found.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
+    return found
 
 
 def _scope_names(node) -> set[str]:
