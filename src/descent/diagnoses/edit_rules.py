@@ -748,7 +748,7 @@ def _stored(stmt: ast.stmt) -> set[str]:
     }
 
 
-# Kinds that write few edits and tell much come first: a count-bounded search reaches them in any code
+# Kinds that write few edits and tell much come first, for a count-bounded search to reach
 RULES: tuple[Rule, ...] = (
     # first: they write only at an exp or a log and pass only where every failure overflowed
     shift,
