@@ -748,7 +748,7 @@ def _stored(stmt: ast.stmt) -> set[str]:
     }
 
 
-# Kinds that write few edits and tell much come first, for a count-bounded search to reach
+# Kinds that write few edits and tell much come first, where a count-bounded search reaches them
 RULES: tuple[Rule, ...] = (
     # first: they write only at an exp or a log and pass only where every failure overflowed
     shift,
