@@ -127,3 +127,34 @@ def test_a_kept_value_replaced_where_it_should_gather_is_added_to():
     assert (
         both and "self.grad += other.data" in both[0][1] and "other.grad += self.data" in both[0][1]
     )
+
+
+REBOUND = """
+import numpy as np
+
+
+class Adam:
+    def update(self, grads):
+        for param, m, v, g in zip(self.params, self.ms, self.vs, grads):
+            m = 0.9 * m + 0.1 * g
+            v = 0.999 * v + 0.001 * g * g
+            param -= 0.01 * m / (np.sqrt(v) + 1e-8)
+            scaled = 2.0 * g
+        return scaled
+"""
+
+
+def test_a_name_a_loop_hands_out_made_a_new_value_is_written_back_in_place():
+    """A course's optimizer that walks its kept moments with ``zip`` and rebinds the loop's
+    names (``m = 0.9 * m + ...``): the kept arrays never change. Written into them in place,
+    one or all at once; a new name computed in the loop is left alone."""
+    found = _texts(REBOUND, "Adam.update", "stored")
+    said = [t.split("): ", 1)[1] for t, _ in found]
+    assert any(
+        t.split("): ", 1)[1].startswith("`m = 0.9 * m + 0.1 * g` makes `m` a new value and never")
+        and "m[...] = 0.9 * m + 0.1 * g" in f
+        for t, f in found
+    ), found
+    assert not any("scaled" in t for t in said)
+    both = [f for t, f in found if "and the other values (lines 8, 9)" in t]
+    assert both and "m[...] = 0.9 * m" in both[0] and "v[...] = 0.999 * v" in both[0]

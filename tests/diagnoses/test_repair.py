@@ -938,3 +938,28 @@ def test_the_unchanged_code_is_run_again_only_while_the_search_has_time():
     assert repair._reproduced(impl, "losses", names, edit, [again, wrong], math.inf) == [wrong]
     kept = repair._reproduced(impl, "losses", names, edit, [again, wrong], 0.0)
     assert kept == [again, wrong]
+
+
+MOMENT_REBOUND = (
+    "    m = (1 - beta1) * g if m is None else torch.lerp(m, g, 1 - beta1)\n",
+    "    m = torch.zeros_like(g) if m is None else m.clone()\n"
+    "    for m_row, g_row in zip(m, g):\n"
+    "        m_row = beta1 * m_row + (1 - beta1) * g_row\n",
+)
+
+
+def test_a_moment_a_loop_rebinds_is_repaired_in_place_and_told_on_every_check(tmp_path):
+    """A course's optimizer that walks its kept moments row by row and rebinds the loop's name
+    (an Edinburgh learner's Adam): the kept moment never changes. The repair writes into it in
+    place; a check whose own numbers read otherwise gets the line alone, not another check's
+    "zero everywhere" (it was told of parameters that were not zero)."""
+    run = _graded_alone(tmp_path, "adam_rebound", "optim", MOMENT_REBOUND, "-k", "adam_step")
+    messages = _messages(run, "adam_rebound", "optim.adam")
+    assert messages, "a moment that never changes lost no points"
+    said = r"line \d+ \(in `_adam_update`\): `m_row = beta1 \* m_row \+ \(1 - beta1\) \* g_row`"
+    failed = [m for m in messages if not m.startswith("passed, but")]
+    assert failed and all(re.search(said + " makes `m_row` a new value", m) for m in failed)
+    for m in failed:
+        got = re.search(r"got (\S+?);", m)
+        if got and float(got.group(1)) != 0:
+            assert "is zero everywhere" not in m, m

@@ -16,7 +16,8 @@ from .edit_nodes import LIBRARIES
 def stored_back(node, ctx):
     """A value computed from one the state holds and never stored back, so that every call
     starts from the old one: ``m = beta1 * config["m"] + ...``, ``t = self.t + 1``, or ``m =
-    config["m"]`` then ``m = beta1 * m + ...`` (``t += 1``). Stored where it is computed."""
+    config["m"]`` then ``m = beta1 * m + ...`` (``t += 1``). Stored where it is computed; and
+    a name a loop hands out made a new value (:func:`_rebound`)."""
     if isinstance(node, ast.AugAssign):
         value: ast.expr = ast.BinOp(node.target, node.op, node.value)
     elif isinstance(node, ast.Assign) and len(node.targets) == 1:
@@ -26,6 +27,8 @@ def stored_back(node, ctx):
     target = node.targets[0] if isinstance(node, ast.Assign) else node.target
     if not isinstance(target, ast.Name) or not isinstance(value, (ast.BinOp, ast.Call)):
         return
+    if isinstance(node, ast.Assign):
+        yield from _rebound(node, target, ctx)
     stored = {ast.unparse(n) for n in ast.walk(ctx.function) if _kept(n, ast.Store)}
     held = _held(ctx.function).get(target.id)  # `m = config["m"]` earlier
     reads = [ast.unparse(n) for n in ast.walk(value) if _kept(n, ast.Load)]
@@ -37,6 +40,26 @@ def stored_back(node, ctx):
             place = copy.deepcopy(ast.parse(read, mode="eval").body)
             place.ctx = ast.Store()
             yield "stored", said, ast.Assign([ast.Name(target.id, ast.Store()), place], value)
+
+
+def _rebound(node: ast.Assign, target: ast.Name, ctx):
+    """``m = beta1 * m + ...`` where ``m`` is what a loop hands out (``for p, m in
+    zip(self.params, self.moms)``): the line makes the name a new array and leaves the kept
+    one as it was. Written into the kept one in place (``m[...] = ...``)."""
+    reads = any(isinstance(n, ast.Name) and n.id == target.id for n in ast.walk(node.value))
+    loops = [n for n in ast.walk(ctx.function) if isinstance(n, (ast.For, ast.AsyncFor))]
+    if not reads or not any(_hands_out(loop, target.id, node) for loop in loops):
+        return
+    said = f"`{ctx.quote(node)}` makes `{target.id}` a new value and never stores it back into "
+    said += "the one the loop handed out: the kept value stays as it was"
+    whole = ast.Subscript(ast.Name(target.id, ast.Load()), ast.Constant(...), ast.Store())
+    yield "stored", said, ast.Assign([whole], node.value)
+
+
+def _hands_out(loop: ast.For | ast.AsyncFor, name: str, statement: ast.stmt) -> bool:
+    """``loop`` binds ``name`` as (part of) its target and ``statement`` lies in its body."""
+    bound = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
+    return name in bound and any(statement is n for b in loop.body for n in ast.walk(b))
 
 
 def accumulated(node, ctx):

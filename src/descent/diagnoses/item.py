@@ -29,7 +29,7 @@ import torch
 from .base import Diagnosis, whole
 
 
-def _zeros(x: Any) -> bool | None:
+def zero_everywhere(x: Any) -> bool | None:
     """Whether ``x`` (a float tensor or a float) is zero everywhere; ``None`` for anything else
     (whole numbers are counts and epochs: 0 is one of their values, no start left unmoved)."""
     if isinstance(x, torch.Tensor) and x.numel() and x.is_floating_point():
@@ -52,9 +52,9 @@ def zero_item(expected: Any, got: Any) -> Diagnosis | None:
     stuck = [
         i
         for i, (e, g) in enumerate(zip(expected, got))
-        if _zeros(g) is True and _zeros(e) is False and not whole(e)
+        if zero_everywhere(g) is True and zero_everywhere(e) is False and not whole(e)
     ]
-    if len(stuck) != 1 or all(_zeros(g) in (True, None) for g in got):
+    if len(stuck) != 1 or all(zero_everywhere(g) in (True, None) for g in got):
         return None
     return Diagnosis(
         "zero",

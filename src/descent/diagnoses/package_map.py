@@ -389,6 +389,7 @@ MODULES: tuple[Module, ...] = (
         "the student's own source, as a tree",
         "the edit for state a call keeps: a value computed from it, never stored back.",
         "nothing alone: a value computed from an entry or attribute the state holds, stored back; "
+        "a name a loop hands out made a new value, written into in place; "
         "a kept value replaced where a loop or a closure should add to it",
         stage="verification",
     ),

@@ -49,6 +49,7 @@ from .. import variants
 from . import repair
 from .base import Diagnosis, NotApplicable, leaves, non_finite, observed, witnessed
 from .claims import UNNAMED, Claim, unnamed
+from .item import zero_everywhere
 from .ledger import Ledger, Record, agree
 from .located import parting_of, placed, repaired, trap_of, trapped
 from .mutant import mutants, written_into
@@ -602,6 +603,8 @@ def _carries(claim: Claim, record: Record) -> bool:
         return False  # a result of the wrong shape is its own finding: no values to read there
     if not _passed_what_it_names(claim, record):
         return False
+    if claim.kind == "zero" and not any(map(zero_everywhere, leaves(record.got))):
+        return False  # (an Adam whose moments stay zero: its parameters are not)
     return not (claim.kind == "stability" and not non_finite(record.got))
 
 
