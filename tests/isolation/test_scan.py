@@ -236,6 +236,26 @@ def relu_backward(dy, cache):
         assert line in lines, (function, lines)
 
 
+def test_a_function_s_own_alias_of_the_library_is_read_as_the_library():
+    # a name a function binds only to the library's module is an alias there, as at the top
+    # level; bound also to something of the student's, it is the student's
+    src = """import torch
+
+def relu_forward(x):
+    F = torch.nn.functional
+    return F.relu(x), x
+
+def relu_backward(dy, cache, own=None):
+    F = torch.nn.functional
+    if own is not None:
+        F = own
+    return F.relu(cache), dy
+"""
+    found = {(f.name, f.line) for f in scan.scan({"activations": src}) if f.kind == "forbidden"}
+    assert ("torch.nn.functional.relu", 5) in found  # (the module itself is also forbidden)
+    assert not any(line == 11 for _, line in found), found
+
+
 def test_forbidden_uses_lists_lines_for_the_student_report():
     src = "import torch\n\ndef softmax_forward(x, dim=-1):\n    return torch.softmax(x, dim), x\n"
     found = scan.forbidden_uses({"activations": src, "broken": "def ("})

@@ -104,6 +104,7 @@ class _ModuleScan(ast.NodeVisitor):
         self.toplevel = DefInfo()
         self.own_names: set[str] = set()  # methods and attributes the submission defines
         self.local_names: list[set[str]] = []  # per enclosing function: the names it binds
+        self.scope_aliases: list[dict[str, str]] = []  # ... and those it binds to the library's
 
     # -- imports and aliases --------------------------------------------------------------------
     def visit_Import(self, node):
@@ -160,14 +161,50 @@ class _ModuleScan(ast.NodeVisitor):
         # a parameter whose default is the library's is the library's unless a caller says
         # otherwise: `def relu_forward(x, F=F): return F.relu(x)` still reads F.relu
         own -= {name for name, default in _defaults(node).items() if self.resolve(default)}
-        self.local_names.append(own | (self.local_names[-1] if self.local_names else set()))
+        # a name this scope binds only to the library's values is an alias in it, as at the
+        # top level: `F = torch.nn.functional` then `F.relu(x)` still reads F.relu
+        bound = self._library_bindings(node, own)
+        outer = self.local_names[-1] if self.local_names else set()
+        self.local_names.append((own | outer) - set(bound))
+        self.scope_aliases.append(
+            {**(self.scope_aliases[-1] if self.scope_aliases else {}), **bound}
+        )
         try:
             self.generic_visit(node)
         finally:
             self.local_names.pop()
+            self.scope_aliases.pop()
+
+    def _library_bindings(self, node, own: set[str]) -> dict[str, str]:
+        """The names among ``own`` that every binding of ``node``'s scope sets to a value the
+        scan resolves (``F = torch.nn.functional``), with that value; not a parameter's."""
+        stores: dict[str, int] = {}
+        resolved: dict[str, list[str]] = {}
+        for child in _in_scope(node):
+            if isinstance(child, ast.Name) and not isinstance(child.ctx, ast.Load):
+                stores[child.id] = stores.get(child.id, 0) + 1
+            if isinstance(child, ast.Assign) and len(child.targets) == 1:
+                target, dotted = child.targets[0], self.resolve(child.value)
+                if isinstance(target, ast.Name) and dotted:
+                    resolved.setdefault(target.id, []).append(dotted)
+        params = _params(node)
+        return {
+            name: dotted[0]
+            for name, dotted in resolved.items()
+            if name in own
+            and name not in params
+            and len(set(dotted)) == 1
+            and len(dotted) == stores.get(name)
+        }
 
     def _local(self, name: str) -> bool:
         return bool(self.local_names) and name in self.local_names[-1]
+
+    def _alias(self, name: str) -> str | None:
+        """What ``name`` means where the scan stands: the enclosing scopes' alias, else the
+        module's."""
+        scoped = self.scope_aliases[-1] if self.scope_aliases else {}
+        return scoped.get(name, self.aliases.get(name))
 
     def visit_FunctionDef(self, node):
         self._def(node, node.name)
@@ -209,7 +246,7 @@ class _ModuleScan(ast.NodeVisitor):
             return ".".join([inner, node.args[1].value, *reversed(parts)]) if inner else None
         if not isinstance(node, ast.Name) or self._local(node.id):
             return None
-        base = self.aliases.get(node.id)
+        base = self._alias(node.id)
         if base is None:
             return None
         return ".".join([base, *reversed(parts)])
@@ -243,8 +280,9 @@ class _ModuleScan(ast.NodeVisitor):
 
     def visit_Name(self, node):
         info = self._info()
-        if node.id in self.aliases and isinstance(node.ctx, ast.Load) and not self._local(node.id):
-            info.refs.add((self.aliases[node.id], node.lineno))
+        dotted = self._alias(node.id)
+        if dotted and isinstance(node.ctx, ast.Load) and not self._local(node.id):
+            info.refs.add((dotted, node.lineno))
         info.calls.add(node.id)
         if node.id in DYNAMIC_CALLS or node.id == "__builtins__":
             info.dynamic.add((node.id, node.lineno))
@@ -303,33 +341,45 @@ def _scope_names(node) -> set[str]:
     """The names a function, lambda or comprehension binds in its own scope: its parameters, the
     names it stores, defines or catches, less those it declares global or nonlocal. Nested scopes
     are not entered, and an import is not counted (the scan resolves an import as a use)."""
-    args = getattr(node, "args", None)
-    names: set[str] = set()
-    if isinstance(args, ast.arguments):
-        params = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
-        names |= {a.arg for a in params if a is not None}
+    names = _params(node)
     for gen in getattr(node, "generators", ()):
         names |= {n.id for n in ast.walk(gen.target) if isinstance(n, ast.Name)}
     declared: set[str] = set()
-    body = getattr(node, "body", [])  # a lambda's is one expression; a comprehension has none
-    todo = list(body) if isinstance(body, list) else [body]
-    while todo:
-        child = todo.pop()
+    for child in _in_scope(node):
         if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(child.name)
-            continue
-        if isinstance(
-            child, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-        ):
-            continue
-        if isinstance(child, ast.Name) and not isinstance(child.ctx, ast.Load):
+        elif isinstance(child, ast.Name) and not isinstance(child.ctx, ast.Load):
             names.add(child.id)
         elif isinstance(child, ast.ExceptHandler) and child.name:
             names.add(child.name)
         elif isinstance(child, (ast.Global, ast.Nonlocal)):
             declared.update(child.names)
-        todo.extend(ast.iter_child_nodes(child))
     return names - declared
+
+
+def _params(node) -> set[str]:
+    """The parameters of a function or lambda (none for a comprehension)."""
+    args = getattr(node, "args", None)
+    if not isinstance(args, ast.arguments):
+        return set()
+    params = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+    return {a.arg for a in params if a is not None}
+
+
+def _in_scope(node):
+    """The nodes of ``node``'s body that run in its own scope: a nested function, class,
+    lambda or comprehension is met (its name is bound here) but not entered."""
+    body = getattr(node, "body", [])  # a lambda's is one expression; a comprehension has none
+    todo = list(body) if isinstance(body, list) else [body]
+    while todo:
+        child = todo.pop()
+        yield child
+        if not isinstance(
+            child,
+            (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.ListComp)
+            + (ast.SetComp, ast.DictComp, ast.GeneratorExp),
+        ):
+            todo.extend(ast.iter_child_nodes(child))
 
 
 def scan(sources: dict[str, str]) -> list[Finding]:
