@@ -51,3 +51,21 @@ def test_the_line_is_never_said_of_a_check_that_did_not_stop_on_it():
 
     line = Claim(("trap", LINE), LINE, "trap")
     assert not _carries(line, object())  # type: ignore[arg-type]
+
+
+def test_a_whole_repair_s_line_is_said_of_a_check_it_makes_pass_and_nothing_names():
+    """An Edinburgh learner's Adam: its moments stay zero, which a reading names on the state
+    checks only; the parameters' checks read no cause, and get the repair's line alone."""
+    from descent.diagnoses.edits import Edit
+    from descent.diagnoses.located import line_alone
+    from descent.diagnoses.repair import Repair
+
+    said = "line 9 (in `Adam.update`): `m = 0.9 * m + 0.1 * g` makes `m` a new value"
+    edit = Edit("stored", 9, said, "", "Adam.update")
+    fixed, unfixed = object(), object()
+    whole = Repair(edit, (fixed,))  # type: ignore[arg-type]
+    claim = line_alone(whole, fixed)
+    assert claim is not None and claim.text == said and claim.kind == "repair"
+    assert line_alone(whole, unfixed) is None
+    assert line_alone(Repair(edit, (fixed,), partial=True), fixed) is None  # type: ignore[arg-type]
+    assert line_alone(None, fixed) is None

@@ -26,8 +26,7 @@ def placed(
     saw (a NaN read slice by slice) too, where the edit makes that check pass."""
     if found is None:
         return whole, parts, facts
-    edit = found.edit
-    fixed = Claim(("repair", edit.kind, edit.line, edit.text), edit.text, "repair")
+    fixed = repair_claim(found)
     if found.partial:  # a cause verified on every failing check gets the line where it holds
         whole = [_at(c, fixed) if _holds(c, found, explains) else c for c in whole]
         parts = _with_part(fixed, found, parts, explains, bool(whole))
@@ -39,6 +38,21 @@ def placed(
         for k, f in facts.items()
     }
     return whole, parts, facts
+
+
+def repair_claim(found: repair.Repair) -> Claim:
+    """The edit of ``found`` as a cause: its line and the kind of change."""
+    edit = found.edit
+    return Claim(("repair", edit.kind, edit.line, edit.text), edit.text, "repair")
+
+
+def line_alone(found: repair.Repair | None, record: Any) -> Claim | None:
+    """A whole repair's line for a check that it makes pass and that no verified cause is said
+    of (an Adam whose moments stay zero: its parameters' numbers read no cause, the line
+    holds there too)."""
+    if found is None or found.partial or not any(r is record for r in found.fixed):
+        return None
+    return repair_claim(found)
 
 
 def _holds(claim: Claim, found: repair.Repair, explains: dict) -> bool:

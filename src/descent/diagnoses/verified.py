@@ -51,7 +51,7 @@ from .base import Diagnosis, NotApplicable, leaves, non_finite, observed, witnes
 from .claims import UNNAMED, Claim, unnamed
 from .item import zero_everywhere
 from .ledger import Ledger, Record, agree
-from .located import parting_of, placed, repaired, trap_of, trapped
+from .located import line_alone, parting_of, placed, repaired, trap_of, trapped
 from .mutant import mutants, written_into
 from .order import MUTANT_PREEMPTS
 from .parameter import _inert, _scant
@@ -563,6 +563,8 @@ def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
         here = [c for c in whole if c.key not in explains or id(record) in explains[c.key]]
         carried = [c for c in whole if _carries(c, record)]
         generic = facts[id(record)] or _generic(here or carried) or _generic(mine)
+        if bug is None and generic is None:
+            generic = line_alone(found, record)
         others = []
         if parts and not whole:  # several reasons: say which explains what
             others = [c for c in parts if c not in mine] + [
