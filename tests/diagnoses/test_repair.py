@@ -963,3 +963,26 @@ def test_a_moment_a_loop_rebinds_is_repaired_in_place_and_told_on_every_check(tm
         got = re.search(r"got (\S+?);", m)
         if got and float(got.group(1)) != 0:
             assert "is zero everywhere" not in m, m
+
+
+STEP_AHEAD = (
+    '    t = state.get("step", 0) + 1\n',
+    '    t = state.get("step", 1) + 1\n',
+)
+
+
+def test_one_edit_that_repairs_every_check_is_never_told_as_one_reason_among_others(tmp_path):
+    """A CS231n learner's Adam counts from 1 before its first step: the catalogue names the
+    bias correction one step ahead on the value checks, nothing names the returned count. One
+    edit repairs both: the count's check gets that line, and no check says something else is
+    wrong (it was told "other checks ... fail for a reason found ...; this one does not come
+    from it")."""
+    run = _graded_alone(tmp_path, "adam_ahead", "optim", STEP_AHEAD, "-k", "adam_step")
+    failed = [
+        m for m in _messages(run, "adam_ahead", "optim.adam") if not m.startswith("passed, but")
+    ]
+    assert failed, "a count one step ahead lost no points"
+    said = r"line \d+ \(in `_adam_update`\): the number `[01]` is off by one"
+    assert all(re.search(said, m) for m in failed), failed
+    wrong = ("something else is wrong", "for another reason", "does not come from it")
+    assert not any(w in m for m in failed for w in wrong), failed

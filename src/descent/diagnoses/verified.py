@@ -555,6 +555,7 @@ def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
     if found is None:  # no edit repairs it: a float error's line, else where the values part
         trap = trap_of(book, impl) or parting_of(book, impl, reference)
         whole, facts = trapped(trap, whole, bool(parts), facts, explains)
+    mended = found is not None and not found.partial  # one edit makes every check pass
     for record in reported:
         mine = [c for c in parts if id(record) in explains[c.key]]
         # (a catalogued bug, or one with a slip of the student's own on top: it has a kind too)
@@ -566,14 +567,16 @@ def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
         if bug is None and generic is None:
             generic = line_alone(found, record)
         others = []
-        if parts and not whole:  # several reasons: say which explains what
+        # several reasons: say which explains what (an edit that makes every check pass is one)
+        if parts and not whole and not mended:
             others = [c for c in parts if c not in mine] + [
                 f for k, f in facts.items() if f is not None and k != id(record)
             ]
         # a check whose result holds no values (a marker: some argument edited) can say neither
         # that a cause found elsewhere is its own nor that it is not
         unweighed = isinstance(record.got, str) and not isinstance(record.expected, str)
-        _write(record, bug, generic, others, partial=bool(mine) and not whole, unweighed=unweighed)
+        partial = bool(mine) and not whole and not mended
+        _write(record, bug, generic, others, partial=partial, unweighed=unweighed)
 
 
 def _undominated(parts: list[Claim], explains: dict) -> list[Claim]:
