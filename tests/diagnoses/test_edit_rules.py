@@ -465,3 +465,25 @@ def test_a_tanh_derivative_without_its_square_gets_it():
     powers = [e for _, e in _texts(source, "grad", "power")]
     assert any(e.endswith("return (1 - np.tanh(x) ** 2) * (1 - y)") for e in powers), powers
     assert any(e.endswith("return (1 - np.tanh(x)) * (1 - y ** 2)") for e in powers), powers
+
+
+LEADING_MINUS = """
+import numpy as np
+
+
+def bce(p, y):
+    return np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+def pair(p, y):
+    return p, y
+"""
+
+
+def test_a_returned_value_without_its_leading_minus_is_negated():
+    """(McGill learners) a cross-entropy returned without the loss's leading minus: the return
+    negated; a tuple returned is left alone."""
+    [(words, edited)] = _texts(LEADING_MINUS, "bce", "sign")
+    assert "returns its value without the minus sign it needs" in words
+    assert "return -np.mean(" in edited
+    assert _texts(LEADING_MINUS, "pair", "sign") == []

@@ -986,3 +986,33 @@ def test_one_edit_that_repairs_every_check_is_never_told_as_one_reason_among_oth
     assert all(re.search(said, m) for m in failed), failed
     wrong = ("something else is wrong", "for another reason", "does not come from it")
     assert not any(w in m for m in failed for w in wrong), failed
+
+
+UNSIGNED_LIKELIHOOD = (
+    "    per = pw * target * _softplus(-logits) + (1 - target) * _softplus(logits)\n"
+    "    return per.mean(), (logits, target, pw)\n",
+    "    return _likelihood(1 / (1 + torch.exp(-logits)), target, pw), (logits, target, pw)\n"
+    "\n\n"
+    "def _likelihood(p, t, pw):\n"
+    "    import numpy as np\n"
+    "    d, p, t = p.dtype, p.detach().numpy(), t.numpy()\n"
+    "    return torch.tensor(np.mean(pw * t * np.log(p) + (1 - t) * np.log(1 - p)), dtype=d)\n",
+)
+
+
+def test_a_loss_without_its_leading_minus_is_told_with_the_line_a_float_error_stops_on(tmp_path):
+    """(A McGill learner) a cross-entropy returned without its leading minus, of the log of a
+    sigmoid: the return negated repairs the everyday checks, and the large inputs' checks it
+    leaves failing still get the line the log of 0 stops on (a partial repair skipped it)."""
+    run = _graded_alone(
+        tmp_path, "bce_unsigned", "losses", UNSIGNED_LIKELIHOOD, "-k", "bce_with_logits"
+    )
+    failed = [
+        m
+        for m in _messages(run, "bce_unsigned", "losses.bce_with_logits")
+        if not m.startswith("passed, but")
+    ]
+    signed = r"line \d+ \(in `_likelihood`\): `return torch.tensor\(.*` returns its value without"
+    assert any(re.search(signed, m) for m in failed), failed
+    stopped = r"line \d+ \(in `_likelihood`\): .* takes the log of 0"
+    assert any(re.search(stopped, m) for m in failed), failed

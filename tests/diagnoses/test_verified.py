@@ -533,6 +533,19 @@ def test_a_reading_is_not_carried_to_a_result_of_another_shape():
     assert failures[2].diagnosis is None and "twice" not in str(failures[2])
 
 
+def test_a_factor_is_carried_only_to_a_float32_result_that_is_that_factor_times_the_expected():
+    """(DTU learners) a cross-entropy summed where a mean belongs reads "5 times the expected"
+    on the float64 checks; on a float32 check of large logits, where a floor under its log
+    caps the loss, the result is no multiple of the expected, and the reading is not said."""
+    twice = Diagnosis("factor", "your result is twice the expected", origin="constant_factor")
+    read = [(twice, Record(lambda m: None, 2 * v, v, True)) for v in (X, Y)]
+    capped = (None, Record(lambda m: None, X.float() * 0.3, X.float(), True))
+    doubled = (None, Record(lambda m: None, Y.float() * 2, Y.float(), True))
+    failures = _settled([*read, capped, doubled])
+    assert [f.diagnosis for f in failures[:2]] == ["factor", "factor"]
+    assert "twice" not in str(failures[2])
+    assert "twice" in str(failures[3])
+
 def test_a_partial_cause_that_matches_only_nan_results_is_not_named():
     # (a UDL Adam that averages the square of the first moment and has no eps: NaN on zero
     # gradients, as a counter started at 0 gives, and wrong numbers elsewhere) NaN equals NaN

@@ -1,10 +1,8 @@
 """The rules of a repair search's edits: each reads one node of a student's function (with what
-:mod:`descent.diagnoses.edit_context` read of the function) and yields the small changes of it a
-program-repair search tries, each with its kind and its words (:data:`RULES`, in the order they
-are tried; the same change at every place at once is :mod:`descent.diagnoses.edit_everywhere`'s).
-The words name the kind of mistake and quote the student's own code, never the code that would
-fix it. :mod:`descent.diagnoses.edits` writes the edited functions.
-"""
+:mod:`.edit_context` read of it) and yields the small changes a program-repair search tries, each
+with its kind and words (:data:`RULES`, in the order tried; the same change at every place at once
+is :mod:`.edit_everywhere`'s). The words name the kind of mistake and quote the student's own
+code, never the fix. :mod:`descent.diagnoses.edits` writes the edited functions."""
 
 from __future__ import annotations
 
@@ -232,8 +230,7 @@ def typed_power(node, ctx):
 
 
 def _root_term(node, ctx):
-    """A term under a square root that belongs after it (``sqrt(v + eps)`` for ``sqrt(v) +
-    eps``), or the reverse."""
+    """A term under a square root that belongs after it (``sqrt(v + eps)``), or the reverse."""
     inside = _root_of(node)
     if isinstance(inside, ast.BinOp) and isinstance(inside.op, ast.Add):
         term = ctx.quote(inside.right)
@@ -629,7 +626,7 @@ def _order(node, ctx):
 
 
 def _operator(node, ctx):
-    """One arithmetic operator for another."""
+    """One arithmetic operator for another; a minus sign dropped, or one a return lacks."""
     if isinstance(node, ast.BinOp):
         reciprocal = isinstance(node.op, ast.Add) and is_number(node.left, 1)  # `1 + (1 + e)`
         for other in _OPERATORS.get(type(node.op), ()) + ((ast.Div,) if reciprocal else ()):
@@ -640,6 +637,9 @@ def _operator(node, ctx):
             )
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         yield "sign", f"the minus sign of `{ctx.quote(node)}` does not belong there", node.operand
+    if isinstance(node, ast.Return) and isinstance(node.value, (ast.Call, ast.BinOp)):  # a loss's
+        said = f"`{ctx.quote(node)}` returns its value without the minus sign it needs"  # minus
+        yield "sign", said, ast.Return(ast.UnaryOp(ast.USub(), node.value))
 
 
 def _comparison(node, ctx):

@@ -83,6 +83,17 @@ def constant_factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnos
 UNNAMED_FACTOR = "your result is the expected times a constant"
 
 
+def factor_readings(c: float, e: torch.Tensor, inputs: Inputs) -> list[Diagnosis]:
+    """The readings of a result ``c`` times ``e`` that :func:`constant_factor` may give, less
+    its rules for a single whole number: whether a reading weighed on other checks holds on
+    one whose values are too coarse (float32) to weigh it."""
+    return [
+        diagnosis
+        for value, diagnosis in _factor_candidates(e.shape, inputs, False)
+        if abs(c - value) <= 1e-4 * max(1.0, abs(value))
+    ]
+
+
 def multiple_of_an_input(e: torch.Tensor, inputs: Inputs) -> bool:
     """The expected is a constant times one of the call's tensors (a first update that only
     decays the parameter, say), so any other constant times it is no sign of a scale slip."""
@@ -99,9 +110,9 @@ def _factor_candidates(shape, inputs: Inputs, e_is_count: bool) -> list[tuple[fl
             -1.0,
             Diagnosis(
                 "sign",
-                "your result is the expected with its sign flipped: a "
-                "subtraction the wrong way round (target - pred for pred - "
-                "target, ascent for descent)",
+                "your result is the expected with its sign flipped: a minus sign left "
+                "out (a loss's leading minus) or one too many, or a subtraction the wrong "
+                "way round (target - pred for pred - target, ascent for descent)",
             ),
         )
     ]

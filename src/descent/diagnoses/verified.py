@@ -51,6 +51,7 @@ from .base import Diagnosis, NotApplicable, leaves, non_finite, observed, witnes
 from .claims import UNNAMED, Claim, unnamed
 from .item import zero_everywhere
 from .ledger import Ledger, Record, agree
+from .linear import factor_readings
 from .located import line_alone, parting_of, placed, repaired, trap_of, trapped
 from .mutant import mutants, written_into
 from .order import MUTANT_PREEMPTS
@@ -552,8 +553,9 @@ def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
     parts = _undominated(parts, explains)
     repair.told(found, book.crashed)
     whole, parts, facts = placed(found, whole, parts, facts, explains)
-    if found is None:  # no edit repairs it: a float error's line, else where the values part
-        trap = trap_of(book, impl) or parting_of(book, impl, reference)
+    if found is None or found.partial:  # a float error's line, else where the values part
+        trap = trap_of(book, impl)  # (on the checks a partial repair leaves failing too)
+        trap = trap or (parting_of(book, impl, reference) if found is None else None)
         whole, facts = trapped(trap, whole, bool(parts), facts, explains)
     mended = found is not None and not found.partial  # one edit makes every check pass
     for record in reported:
@@ -610,7 +612,34 @@ def _carries(claim: Claim, record: Record) -> bool:
         return False
     if claim.kind == "zero" and not any(map(zero_everywhere, leaves(record.got))):
         return False  # (an Adam whose moments stay zero: its parameters are not)
+    if claim.reading.origin == "constant_factor" and not _factor_holds(claim.reading, record):
+        return False
     return not (claim.kind == "stability" and not non_finite(record.got))
+
+
+def _factor_holds(reading: Diagnosis, record: Record) -> bool:
+    """A constant factor's reading ("5 times the expected") is said of an unweighed check (one
+    in float32) only where its result is that factor times the expected, to float32's
+    precision: a loss summed where a mean belongs, whose large inputs' check a floor under its
+    log caps, is not 5 times the expected there. A result that is no one tensor says nothing."""
+    e, g = record.expected, record.got
+    if not (isinstance(e, torch.Tensor) and isinstance(g, torch.Tensor)) or record.recipe is None:
+        return True
+    if e.shape != g.shape or not (e.is_floating_point() and g.is_floating_point()):
+        return True
+    e, g = e.detach().double().cpu(), g.detach().double().cpu()
+    if not bool(torch.isfinite(g).all() and torch.isfinite(e).all()):
+        return False
+    denominator = float((e * e).sum())
+    if denominator == 0:
+        return True
+    c = float((g * e).sum()) / denominator
+    if not torch.allclose(g, c * e, rtol=1e-4, atol=0):
+        return False  # not proportional at all
+    if UNNAMED in reading.text:
+        return True  # a constant no quantity names: proportional is all it says
+    fits = factor_readings(c, e, inputs_of(record.recipe))
+    return any(_same_reading(replace(d, origin=reading.origin), reading) for d in fits)
 
 
 def _passed_what_it_names(claim: Claim, record: Record) -> bool:
