@@ -546,6 +546,7 @@ def test_a_factor_is_carried_only_to_a_float32_result_that_is_that_factor_times_
     assert "twice" not in str(failures[2])
     assert "twice" in str(failures[3])
 
+
 def test_a_partial_cause_that_matches_only_nan_results_is_not_named():
     # (a UDL Adam that averages the square of the first moment and has no eps: NaN on zero
     # gradients, as a counter started at 0 gives, and wrong numbers elsewhere) NaN equals NaN

@@ -557,28 +557,37 @@ def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
         trap = trap_of(book, impl)  # (on the checks a partial repair leaves failing too)
         trap = trap or (parting_of(book, impl, reference) if found is None else None)
         whole, facts = trapped(trap, whole, bool(parts), facts, explains)
-    mended = found is not None and not found.partial  # one edit makes every check pass
     for record in reported:
-        mine = [c for c in parts if id(record) in explains[c.key]]
-        # (a catalogued bug, or one with a slip of the student's own on top: it has a kind too)
-        bug = _first(c for c in whole + mine if c.misconception is not None)
-        # what this check saw itself comes first (an argument edited): a slip explains values
-        here = [c for c in whole if c.key not in explains or id(record) in explains[c.key]]
-        carried = [c for c in whole if _carries(c, record)]
-        generic = facts[id(record)] or _generic(here or carried) or _generic(mine)
-        if bug is None and generic is None:
-            generic = line_alone(found, record)
-        others = []
-        # several reasons: say which explains what (an edit that makes every check pass is one)
-        if parts and not whole and not mended:
-            others = [c for c in parts if c not in mine] + [
-                f for k, f in facts.items() if f is not None and k != id(record)
-            ]
-        # a check whose result holds no values (a marker: some argument edited) can say neither
-        # that a cause found elsewhere is its own nor that it is not
-        unweighed = isinstance(record.got, str) and not isinstance(record.expected, str)
-        partial = bool(mine) and not whole and not mended
-        _write(record, bug, generic, others, partial=partial, unweighed=unweighed)
+        _decide(record, whole, parts, facts, explains, found)
+
+
+def _decide(
+    record: Record, whole: list, parts: list, facts: dict, explains: dict, found: Any
+) -> None:
+    """What one reported check is told: the causes of every failing check (``whole``), the
+    partial ones that explain it (``parts``), what it saw itself (``facts``), or the line of
+    a repair (``found``) that makes it pass."""
+    mended = found is not None and not found.partial  # one edit makes every check pass
+    mine = [c for c in parts if id(record) in explains[c.key]]
+    # (a catalogued bug, or one with a slip of the student's own on top: it has a kind too)
+    bug = _first(c for c in whole + mine if c.misconception is not None)
+    # what this check saw itself comes first (an argument edited): a slip explains values
+    here = [c for c in whole if c.key not in explains or id(record) in explains[c.key]]
+    carried = [c for c in whole if _carries(c, record)]
+    generic = facts[id(record)] or _generic(here or carried) or _generic(mine)
+    if bug is None and generic is None:
+        generic = line_alone(found, record)
+    others = []
+    # several reasons: say which explains what (an edit that makes every check pass is one)
+    if parts and not whole and not mended:
+        others = [c for c in parts if c not in mine] + [
+            f for k, f in facts.items() if f is not None and k != id(record)
+        ]
+    # a check whose result holds no values (a marker: some argument edited) can say neither
+    # that a cause found elsewhere is its own nor that it is not
+    unweighed = isinstance(record.got, str) and not isinstance(record.expected, str)
+    partial = bool(mine) and not whole and not mended
+    _write(record, bug, generic, others, partial=partial, unweighed=unweighed)
 
 
 def _undominated(parts: list[Claim], explains: dict) -> list[Claim]:

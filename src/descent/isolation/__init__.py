@@ -42,6 +42,7 @@ operations, worker. The trusted side, each importing only those above it:
 * :mod:`.manager`      picking the confinement mode, refusing without one, settings.
 * :mod:`.intake`       which files of a submission are taken, and what was ignored.
 * :mod:`.scan`         AST scan for borrowed library operations.
+* :mod:`.scopes`       the names a scope of a student's module binds, read for the scan.
 
 Nothing here imports pytest or the grading plugin; the plugin's glue is
 ``descent/grading/plugin_workers.py``.

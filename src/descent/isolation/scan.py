@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from .. import registry
 from ..calls import source_tree
+from .scopes import defaults, evaluated_outside, in_scope, params, scope_names
 
 TENSOR_METHODS = {
     "softmax",
@@ -155,17 +156,17 @@ class _ModuleScan(ast.NodeVisitor):
         """Visit ``node`` with the names its own scope binds taken as local: in ``for grad in
         grads`` a loop variable named like an imported ``grad`` is the student's value, not the
         library's (a held-out sigmoid was told of ``torch.func.grad`` at such a line)."""
-        own = _scope_names(node) if not isinstance(node, ast.ClassDef) else set()
-        for outer in _evaluated_outside(node):  # `def f(x, F=F)`: that F is the enclosing one
+        own = scope_names(node) if not isinstance(node, ast.ClassDef) else set()
+        for outer in evaluated_outside(node):  # `def f(x, F=F)`: that F is the enclosing one
             self.visit(outer)
         # a parameter whose default is the library's is the library's unless a caller says
         # otherwise: `def relu_forward(x, F=F): return F.relu(x)` still reads F.relu
-        own -= {name for name, default in _defaults(node).items() if self.resolve(default)}
+        own -= {name for name, default in defaults(node).items() if self.resolve(default)}
         # a name this scope binds only to the library's values is an alias in it, as at the
         # top level: `F = torch.nn.functional` then `F.relu(x)` still reads F.relu
         bound = self._library_bindings(node, own)
-        outer = self.local_names[-1] if self.local_names else set()
-        self.local_names.append((own | outer) - set(bound))
+        enclosing = self.local_names[-1] if self.local_names else set()
+        self.local_names.append((own | enclosing) - set(bound))
         self.scope_aliases.append(
             {**(self.scope_aliases[-1] if self.scope_aliases else {}), **bound}
         )
@@ -180,19 +181,19 @@ class _ModuleScan(ast.NodeVisitor):
         scan resolves (``F = torch.nn.functional``), with that value; not a parameter's."""
         stores: dict[str, int] = {}
         resolved: dict[str, list[str]] = {}
-        for child in _in_scope(node):
+        for child in in_scope(node):
             if isinstance(child, ast.Name) and not isinstance(child.ctx, ast.Load):
                 stores[child.id] = stores.get(child.id, 0) + 1
             if isinstance(child, ast.Assign) and len(child.targets) == 1:
                 target, dotted = child.targets[0], self.resolve(child.value)
                 if isinstance(target, ast.Name) and dotted:
                     resolved.setdefault(target.id, []).append(dotted)
-        params = _params(node)
+        given = params(node)
         return {
             name: dotted[0]
             for name, dotted in resolved.items()
             if name in own
-            and name not in params
+            and name not in given
             and len(set(dotted)) == 1
             and len(dotted) == stores.get(name)
         }
@@ -304,82 +305,6 @@ class _ModuleScan(ast.NodeVisitor):
                         (f"{node.func.id}({target}, <computed name>)", node.lineno)
                     )
         self.generic_visit(node)
-
-
-def _evaluated_outside(node) -> list[ast.AST]:
-    """The parts of a function, lambda or comprehension that Python evaluates in the enclosing
-    scope: decorators, default values and annotations; a comprehension's first iterable. (They
-    are visited again inside the scope, where a local name adds nothing.)"""
-    parts: list[ast.AST] = list(getattr(node, "decorator_list", []))
-    args = getattr(node, "args", None)
-    if isinstance(args, ast.arguments):
-        parts += [d for d in [*args.defaults, *args.kw_defaults] if d is not None]
-        every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
-        parts += [a.annotation for a in every if a is not None and a.annotation is not None]
-    if getattr(node, "returns", None) is not None:
-        parts.append(node.returns)
-    generators = getattr(node, "generators", [])
-    if generators:
-        parts.append(generators[0].iter)
-    return parts
-
-
-def _defaults(node) -> dict[str, ast.expr]:
-    """A function's or lambda's parameters that have a default value, with that value."""
-    args = getattr(node, "args", None)
-    if not isinstance(args, ast.arguments):
-        return {}
-    positional = [*args.posonlyargs, *args.args]
-    found = dict(
-        zip([a.arg for a in positional[len(positional) - len(args.defaults) :]], args.defaults)
-    )
-    found.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
-    return found
-
-
-def _scope_names(node) -> set[str]:
-    """The names a function, lambda or comprehension binds in its own scope: its parameters, the
-    names it stores, defines or catches, less those it declares global or nonlocal. Nested scopes
-    are not entered, and an import is not counted (the scan resolves an import as a use)."""
-    names = _params(node)
-    for gen in getattr(node, "generators", ()):
-        names |= {n.id for n in ast.walk(gen.target) if isinstance(n, ast.Name)}
-    declared: set[str] = set()
-    for child in _in_scope(node):
-        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(child.name)
-        elif isinstance(child, ast.Name) and not isinstance(child.ctx, ast.Load):
-            names.add(child.id)
-        elif isinstance(child, ast.ExceptHandler) and child.name:
-            names.add(child.name)
-        elif isinstance(child, (ast.Global, ast.Nonlocal)):
-            declared.update(child.names)
-    return names - declared
-
-
-def _params(node) -> set[str]:
-    """The parameters of a function or lambda (none for a comprehension)."""
-    args = getattr(node, "args", None)
-    if not isinstance(args, ast.arguments):
-        return set()
-    params = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
-    return {a.arg for a in params if a is not None}
-
-
-def _in_scope(node):
-    """The nodes of ``node``'s body that run in its own scope: a nested function, class,
-    lambda or comprehension is met (its name is bound here) but not entered."""
-    body = getattr(node, "body", [])  # a lambda's is one expression; a comprehension has none
-    todo = list(body) if isinstance(body, list) else [body]
-    while todo:
-        child = todo.pop()
-        yield child
-        if not isinstance(
-            child,
-            (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.ListComp)
-            + (ast.SetComp, ast.DictComp, ast.GeneratorExp),
-        ):
-            todo.extend(ast.iter_child_nodes(child))
 
 
 def scan(sources: dict[str, str]) -> list[Finding]:
