@@ -189,3 +189,20 @@ def test_a_line_is_told_only_where_it_reads_a_known_value():
     known = [True, False, False]
     assert not diverged._fed(mine, known, 1, texts)
     assert diverged._fed(mine, known, 2, texts)
+
+
+def test_a_line_whose_call_returned_a_new_value_is_no_place():
+    """(A Brown learner's leaky ReLU) the backward's line multiplies the upstream gradient by
+    what a method returns; that method's values parted first, on lines that read only state
+    kept by the forward (no step): the multiplying line reads known `J` but is no place."""
+    texts = [""] * 11 + ["def compose(self, J):", "return self.local()[0] * J"]
+    mine = [
+        _step(12, "argument", "J", [1.0, 2.0], call=1),
+        _step(4, "line", "half", [1.0, 0.1], call=2, caller=13, function="local"),
+        _step(5, "return", "", [0.0, 0.1], call=2, caller=13, function="local"),
+        _step(13, "return", "", [0.0, 0.2], call=1),
+    ]
+    known = [True, False, False, False]
+    assert not diverged._fed(mine, known, 3, texts)
+    # a call that returned a known value leaves the line its place
+    assert diverged._fed(mine, [True, False, True, False], 3, texts)

@@ -10,7 +10,8 @@ entries in the same order, the transpose of a matrix, or a row of a bigger array
 examples computes a batch's rows one at a time), and *new* otherwise. A single number that equals
 any entry the reference computed says nothing either way (a count, a rate, a sum both compute).
 The line told is the first of the student's module that reads a known value (the values part
-there, not upstream in something no step holds: random draws, counts) and computes a new value
+there, not upstream in something no step holds: random draws, counts, nor in a function it calls
+that returned a new value) and computes a new value
 that stays new:
 the later lines of its function that read its name (or the name of a value computed from it)
 compute only new values, down to a value returned. A new value that a later line makes known again
@@ -145,11 +146,15 @@ def _caller(mine: list[Step], known: list, i: int, last: int) -> int:
 
 def _fed(mine: list[Step], known: list, i: int, texts: list[str]) -> bool:
     """Step ``i``'s line reads a name whose last value before it is known: the values part on
-    that line, not upstream of it in something no step holds (random draws, a count)."""
+    that line, not upstream of it in something no step holds (random draws, a count), nor in
+    a function it calls that returned a new value (a leaky ReLU's backward whose method for the
+    local gradient parted first: the line that multiplies by the upstream gradient is not)."""
     step, last = mine[i], {}
     for s, k in zip(mine[:i], known[:i]):
         if s.call == step.call and s.name:
             last[s.name] = k
+        elif s.call > step.call and s.kind == "return" and s.caller == step.line and k is False:
+            return False  # a call this line made returned a new value: they parted in there
     text = texts[step.line - 1] if 0 < step.line <= len(texts) else ""
     return any(k and _reads(name, text) for name, k in last.items())
 
