@@ -61,11 +61,8 @@ def constant_factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnos
         return None  # one count for another (epoch 4 for 3): any ratio of two small numbers
     named: dict[str, Diagnosis] = {}
     count = e.numel() == 1 and float(e) == round(float(e))
-    for value, diagnosis in _factor_candidates(e.shape, inputs, count):
-        if abs(value - 1) < 1e-3:  # (1 - eps) for eps = 1e-8: any small error looks like it
-            continue
-        if abs(c - value) <= 1e-6 * max(1.0, abs(value)):
-            named.setdefault(diagnosis.kind, diagnosis)
+    for diagnosis in factor_readings(c, e, inputs, count, rtol=1e-6):
+        named.setdefault(diagnosis.kind, diagnosis)
     if len(named) > 1:  # 1/lam is also a dimension's size, say: both readings are offered
         return either(named.values())
     if named:
@@ -83,14 +80,17 @@ def constant_factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnos
 UNNAMED_FACTOR = "your result is the expected times a constant"
 
 
-def factor_readings(c: float, e: torch.Tensor, inputs: Inputs) -> list[Diagnosis]:
-    """The readings of a result ``c`` times ``e`` that :func:`constant_factor` may give, less
-    its rules for a single whole number: whether a reading weighed on other checks holds on
-    one whose values are too coarse (float32) to weigh it."""
+def factor_readings(
+    c: float, e: torch.Tensor, inputs: Inputs, count: bool = False, rtol: float = 1e-4
+) -> list[Diagnosis]:
+    """The readings of a result ``c`` times ``e`` (``count``: a single whole number, which gets
+    fewer), to ``rtol``: :func:`constant_factor`'s, and whether a reading weighed on other checks
+    holds on one whose values are too coarse (float32) to weigh it."""
     return [
         diagnosis
-        for value, diagnosis in _factor_candidates(e.shape, inputs, False)
-        if abs(c - value) <= 1e-4 * max(1.0, abs(value))
+        for value, diagnosis in _factor_candidates(e.shape, inputs, count)
+        # (1 - eps) for eps = 1e-8: any small error looks like it
+        if abs(value - 1) >= 1e-3 and abs(c - value) <= rtol * max(1.0, abs(value))
     ]
 
 
