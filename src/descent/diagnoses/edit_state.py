@@ -52,8 +52,8 @@ def _rebound(node: ast.Assign, target: ast.Name, ctx):
         return
     said = f"`{ctx.quote(node)}` makes `{target.id}` a new value and never stores it back into "
     said += "the one the loop handed out: the kept value stays as it was"
-    whole = ast.Subscript(ast.Name(target.id, ast.Load()), ast.Constant(...), ast.Store())
-    yield "stored", said, ast.Assign([whole], node.value)
+    in_place = ast.Subscript(ast.Name(target.id, ast.Load()), ast.Constant(...), ast.Store())
+    yield "stored", said, ast.Assign([in_place], node.value)
 
 
 def _hands_out(loop: ast.For | ast.AsyncFor, name: str, statement: ast.stmt) -> bool:

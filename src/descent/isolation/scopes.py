@@ -64,8 +64,8 @@ def params(node) -> set[str]:
     args = getattr(node, "args", None)
     if not isinstance(args, ast.arguments):
         return set()
-    params = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
-    return {a.arg for a in params if a is not None}
+    every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+    return {a.arg for a in every if a is not None}
 
 
 def in_scope(node):
