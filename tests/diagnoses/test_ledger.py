@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from descent.diagnoses import ledger as ledger_mod
-from descent.diagnoses.ledger import Ledger, Record, agree
+from descent.diagnoses.ledger import Ledger, Record, accepting, agree
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
@@ -72,3 +72,16 @@ def test_a_crash_is_held_as_a_failing_comparison_with_its_result():
     ledger_mod.crashed(book, stub, result)
     ledger_mod.crashed(book, KeyError("k"), result)  # raised where no check made a record
     assert len(book.crashed) == 1
+
+
+def test_the_items_of_a_result_of_several_are_accepted_one_at_a_time():
+    """Which outputs of ``(dx, dW, db)`` the check takes, each alone in the expected's place:
+    how a repair search sees an edit that makes one output right and leaves another wrong."""
+    expected = (torch.ones(2), torch.zeros(3), torch.full((2,), 5.0))
+    record = Record(lambda impl: None, None, expected, failed=True)
+    record.accepts = accepting(expected, rtol=1e-7, atol=1e-9)
+    theirs = (torch.ones(2), torch.ones(3), torch.full((2,), 5.0))
+    assert record.items_accepted(theirs) == {0, 2}
+    assert record.items_accepted(expected) == {0, 1, 2}
+    assert record.items_accepted(torch.ones(2)) == frozenset()  # one result: no items
+    assert record.items_accepted(theirs[:2]) == frozenset()  # another structure

@@ -189,6 +189,46 @@ STUDENTS = {
         r"averages the upstream gradient over the batch for db; in your code, line \d+ \(in "
         r"`_Linear.backward`\): `dy.mean\(dim=0\)` averages where a sum belongs",
     ),
+    # two mistakes in two classes (a held-out McGill layer): the weight's gradient divided by
+    # the batch size and the bias's averaged. Neither edit alone passes any comparison of
+    # (dx, dW, db); each makes one more of its outputs right, and the two together all
+    "linear_two_means_in_two_classes": (
+        "layers",
+        "    x, W = cache\n    return dy @ W, dy.T @ x, dy.sum(dim=0)\n",
+        "    x, W = cache\n"
+        "    db = _Bias().backward(dy)\n"
+        "    dx, dW = _Weight(x, W).backward(dy)\n"
+        "    return dx, dW, db\n\n\n"
+        "class _Weight:\n"
+        "    def __init__(self, x, W):\n"
+        "        self.x, self.W = x, W\n\n"
+        "    def backward(self, dy):\n"
+        "        n = dy.shape[0]\n"
+        "        return dy @ self.W, dy.T @ self.x / n\n\n\n"
+        "class _Bias:\n"
+        "    def backward(self, dy):\n"
+        "        return dy.mean(dim=0)\n",
+        "layers.linear",
+        r"two changes: line \d+ \(in `_(Bias|Weight).backward`\): [^\n]*; and line \d+ \(in "
+        r"`_(Weight|Bias).backward`\): ",
+    ),
+    # a held-out Brown loss class: the gradient, an item of the list it returns, lacks the
+    # mean's division (said where the list is written, not only at a `return` of arithmetic)
+    "mse_gradient_in_a_list": (
+        "losses",
+        "    (diff,) = cache\n    return dloss * 2 * diff / diff.numel()\n",
+        "    (diff,) = cache\n"
+        "    return _Loss(diff).input_gradients()[0][0].mul(dloss)\n\n\n"
+        "class _Loss:\n"
+        "    def __init__(self, diff):\n"
+        "        self.inputs = [diff]\n\n"
+        "    def input_gradients(self):\n"
+        "        grad = [2 * self.inputs[0]]\n"
+        "        return [grad, None]\n",
+        "losses.mse",
+        r"line \d+ \(in `_Loss.input_gradients`\): `2 \* self.inputs\[0\]` lacks the division "
+        r"by the count of the entries of `self.inputs\[0\]`",
+    ),
     # Georgia Tech's optimizer updates the model's weight in place through an attribute
     "sgd_in_place_attribute": (
         "optim",
@@ -757,7 +797,7 @@ def test_a_swap_with_any_variable_that_repairs_a_part_is_no_partial_repair(monke
     search keeps no partial repair of it; a term dropped that does so is kept."""
     from descent.diagnoses.edits import Edit
 
-    monkeypatch.setattr(repair, "_repairs", lambda *a: (2, (0, 1)))
+    monkeypatch.setattr(repair, "_repairs", lambda *a: (2, (0, 1), 0))
     failing = [Record(None, None, 1.0, failed=True) for _ in range(4)]  # type: ignore[arg-type]
     trial = repair._Trial(None, "losses", ("f",), failing, [], math.inf, ("t",))
     swap, term = Edit("swap", 3, "`w` ...", "", "f"), Edit("term", 4, "the term ...", "", "f")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import copy
+from collections.abc import Callable
 
 from .edit_context import frozen
 
@@ -77,25 +78,78 @@ class _Reshaped(ast.NodeTransformer):
 def count_missing(node, ctx):
     """A value returned without the division by a count of an input's entries that a mean
     needs (a gradient of the squared error written ``2 * (pred - target)``): the value divided
-    by the count of every entry of an input the value reads, then by its first dimension."""
-    if not (isinstance(node, ast.Return) and node.value is not None):
-        return
-    if isinstance(node.value, ast.Tuple):
-        return  # a result and a cache: which one lacks it is not known
-    value = node.value
-    if isinstance(value, ast.Name):  # `return to_return`: what it was computed from
-        value = ctx.value(value.id, node.lineno) or value
-    if not isinstance(value, ast.BinOp):
-        return  # arithmetic only: a conversion (`torch.as_tensor(a)`) computes no mean
+    by the count of every entry of an input the value reads, then by its first dimension. The
+    value may be one item of a list or tuple returned (``return [dy_pred, dy_true]``), or the
+    value of a name the function returns (``grad = [2 * (p - t)]``), where it is written."""
+    for part, rebuilt in _returned_values(node, ctx):
+        value = part
+        if isinstance(value, ast.Name):  # `return to_return`: what it was computed from
+            value = ctx.value(value.id, node.lineno) or value
+        if not isinstance(value, ast.BinOp):
+            continue  # arithmetic only: a conversion (`torch.as_tensor(a)`) computes no mean
+        for name in _counted(value, ctx):
+            for count, of in (
+                (f"{name}.reshape(-1).shape[0]", "entries"),
+                (f"len({name})", "rows"),
+            ):
+                said = f"`{ctx.quote(part)}` lacks the division by the count of the {of} of "
+                said += f"`{name}` that a mean needs (the gradient or the value of a sum)"
+                divided = ast.BinOp(part, ast.Div(), ast.parse(count, mode="eval").body)
+                yield "count", said, rebuilt(divided)
+
+
+def _returned_values(node: ast.AST, ctx) -> list[tuple[ast.expr, Callable[[ast.expr], ast.stmt]]]:
+    """The values ``node`` hands to the caller, each with the statement that hands a new value
+    instead: a ``return``'s value or each item of the list or tuple it returns, and the same of
+    a ``name = value`` whose name a ``return`` gives back (alone or as an item)."""
+    if isinstance(node, ast.Return) and node.value is not None:
+        return _items(node.value, ast.Return)
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+        return []
+    target = node.targets[0]
+    if not (isinstance(target, ast.Name) and target.id in _returned_names(ctx.function)):
+        return []
+    return _items(node.value, lambda new: ast.Assign([target], new))
+
+
+def _items(value: ast.expr, statement: Callable[[ast.expr], ast.stmt]) -> list:
+    if not isinstance(value, (ast.List, ast.Tuple)):
+        return [(value, statement)]
+    kind, elts = type(value), value.elts
+    return [
+        (item, lambda new, i=i: statement(kind([*elts[:i], new, *elts[i + 1 :]], ast.Load())))
+        for i, item in enumerate(elts)
+        if not isinstance(item, ast.Starred)
+    ]
+
+
+def _returned_names(fn: ast.FunctionDef) -> set[str]:
+    """The names ``fn``'s own ``return`` statements give back, alone or as a list's items."""
+    found: set[str] = set()
+    for ret in _own_returns(fn.body):
+        value = ret.value
+        for item in value.elts if isinstance(value, (ast.List, ast.Tuple)) else [value]:
+            if isinstance(item, ast.Name):
+                found.add(item.id)
+    return found
+
+
+def _counted(value: ast.expr, ctx) -> list[str]:
+    """What a count may be taken of: the function's parameters and names ``value`` reads, the
+    state it reads (``self.estimated``) and the items of that state (``self.inputs[0]``)."""
     read = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
-    params = [a.arg for a in ctx.function.args.args if a.arg in read and a.arg != "self"]
-    kept = [ast.unparse(n) for n in ast.walk(value) if _of_self(n)]  # `self.estimated`
-    for name in dict.fromkeys([*params, *kept]):
-        for count, of in ((f"{name}.reshape(-1).shape[0]", "entries"), (f"len({name})", "rows")):
-            said = f"`{ctx.quote(node.value)}` lacks the division by the count of the {of} of "
-            said += f"`{name}` that a mean needs (the gradient or the value of a sum)"
-            divided = ast.BinOp(node.value, ast.Div(), ast.parse(count, mode="eval").body)
-            yield "count", said, ast.Return(divided)
+    names = [n for n in ctx.names if n in read and n != "self"]
+    kept = [ast.unparse(n) for n in ast.walk(value) if _of_self(n) or _item_of_self(n)]
+    return list(dict.fromkeys([*names, *kept]))
+
+
+def _item_of_self(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Subscript)
+        and _of_self(node.value)
+        and isinstance(node.slice, ast.Constant)
+        and type(node.slice.value) is int
+    )
 
 
 def _of_self(node: ast.AST) -> bool:

@@ -21,9 +21,9 @@ from __future__ import annotations
 import ast
 import copy
 import itertools
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
 from .edit_context import bound, freeze, frozen, functions, read, units
 from .edit_everywhere import everywhere
@@ -67,12 +67,15 @@ def unedited(source: str) -> Edit:
     return Edit("none", 0, "", _unparse(list(units(source).values())), "")
 
 
-def after(source: str, names: tuple[str, ...], first: Edit) -> Iterator[Edit]:
+def after(
+    source: str, names: tuple[str, ...], first: Edit, among: Collection[Edit] | None = None
+) -> Iterator[Edit]:
     """The edits of :func:`by_kind` made on top of ``first`` (a second mistake), each on another
     line than ``first``'s or of another kind (a copy made and a mask's boundary moved on one
     line), worded as the two changes; lines stay the student's. Those in ``first``'s function
     come first: a function with one mistake is where a second is likeliest (a learner's Adam
-    without eps that also averages the wrong square, behind a wrapper's replay functions)."""
+    without eps that also averages the wrong square, behind a wrapper's replay functions).
+    ``among``: only the second edits that are, alone, one of these (each repairing a part)."""
     if first.tree is None:
         return
     defs, tops = functions(source), units(source)
@@ -81,9 +84,12 @@ def after(source: str, names: tuple[str, ...], first: Edit) -> Iterator[Edit]:
     tree = cast(ast.FunctionDef, first.tree)
     tops[owner] = _with_method(tops[owner], method, tree) if method else tree
     same = tuple(n for n in names if n == first.function)
+    # only those keys are written where ``among`` is given: writing every edit's module
+    # to pick a few out of them costs more than running them
+    alone = None if among is None else {_key(e) for e in among}
     seconds = itertools.chain(
-        _by_kind(source, defs, tops, same),
-        _by_kind(source, defs, tops, tuple(n for n in names if n not in same)),
+        _by_kind(source, defs, tops, same, alone),
+        _by_kind(source, defs, tops, tuple(n for n in names if n not in same), alone),
     )
     for second in seconds:
         if second.line != first.line or second.kind != first.kind:
@@ -91,11 +97,17 @@ def after(source: str, names: tuple[str, ...], first: Edit) -> Iterator[Edit]:
             yield Edit(second.kind, first.line, text, second.source, second.function, second.tree)
 
 
-def _by_kind(source: str, defs: dict, units: dict, names: tuple[str, ...]) -> Iterator[Edit]:
+def _key(edit: Edit) -> tuple[str, int, str]:
+    return edit.kind, edit.line, edit.text
+
+
+def _by_kind(
+    source: str, defs: dict, units: dict, names: tuple[str, ...], alone: set | None = None
+) -> Iterator[Edit]:
     sites = [_Site(source, defs, units, n) for n in names if n in defs]
     for rule in (None, *RULES):  # None: a number replaced everywhere it is written
         for site in sites:
-            yield from site.edits(rule)
+            yield from site.edits(rule, alone)
 
 
 def _with_method(cls: ast.AST, method: str, edited: ast.AST) -> ast.ClassDef:
@@ -119,13 +131,17 @@ class _Site:
         self.nodes = _open(target)
         self.written = 0
 
-    def edits(self, rule: Rule | None) -> Iterator[Edit]:
-        changes = everywhere(self.target, self.ctx) if rule is None else self._changes(rule)
+    def edits(self, rule: Rule | None, alone: set | None = None) -> Iterator[Edit]:
+        """The edits ``rule`` writes here (``None``: a number everywhere it is written); with
+        ``alone``, only those whose (kind, line, words) it holds, each still counted."""
+        changes = everywhere(self.target, self.ctx) if rule is None else self._changes(rule, alone)
         for kind, line, text, edited in changes:
             if self.written >= MAX_EDITS:
                 return
             self.written += 1
             where = _where(self.name, line, text)
+            if edited is None or alone is not None and (kind, line, where) not in alone:
+                continue
             try:
                 module = self._module(edited)
             except (AttributeError, TypeError, ValueError, RecursionError):
@@ -139,14 +155,20 @@ class _Site:
             edited = _with_method(self.units[owner], method, edited)
         return _unparse([edited if n == owner else u for n, u in self.units.items()])
 
-    def _changes(self, rule: Rule) -> Iterator[tuple[str, int, str, ast.AST]]:
+    def _changes(self, rule: Rule, alone: set | None) -> Iterator[tuple[str, int, str, Any]]:
+        """Each change ``rule`` makes, the function as edited (``None`` where ``alone`` does
+        not hold it: not written, only counted)."""
         for index, node in enumerate(self.nodes):
             if bound(node) and rule not in BOUND_RULES:
                 continue
             for kind, text, new in rule(node, self.ctx):
+                line = _line(node, new, self.target)
+                if alone is not None and (kind, line, _where(self.name, line, text)) not in alone:
+                    yield kind, line, text, None
+                    continue
                 edited = _replaced(self.target, self.nodes, index, new)
                 if edited is not None:
-                    yield kind, _line(node, new, self.target), text, edited
+                    yield kind, line, text, edited
 
 
 def _open(fn: ast.FunctionDef) -> list[ast.AST]:

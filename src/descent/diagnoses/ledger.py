@@ -153,6 +153,22 @@ class Record:
         except Exception:  # noqa: BLE001 - a result of another structure: not accepted
             return False
 
+    def items_accepted(self, theirs: Any) -> frozenset[int]:
+        """The items of a result of several (``(dx, dW, db)``) that this comparison's check
+        accepts one at a time, each put in the expected result in place of its own: which
+        outputs an edit made right where the whole is still wrong. Empty for one result."""
+        expected = self.expected
+        if not isinstance(expected, (tuple, list)) or len(expected) < 2:
+            return frozenset()
+        if not isinstance(theirs, (tuple, list)) or len(theirs) != len(expected):
+            return frozenset()
+        shape = type(expected) if type(expected) in (tuple, list) else tuple
+        return frozenset(
+            i
+            for i in range(len(expected))
+            if self.accepted(shape([*expected[:i], theirs[i], *expected[i + 1 :]]))
+        )
+
     def reading(self) -> Diagnosis | None:
         """The generic diagnosis of this record: the reported failure's own, or, for a
         neighbour, what the value hypotheses alone read (no re-run)."""

@@ -35,6 +35,7 @@ remembered as hung). A correct submission has no failures and never reaches it.
 from __future__ import annotations
 
 import ast
+import itertools
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -67,6 +68,10 @@ SWAPS = frozenset({"name", "swap", "order"})  # the kinds of edit that can retur
 NOT_PARTS = frozenset({"swap"})
 DROPS_CALLS = frozenset({"stable"})  # the kinds that leave a call of the student's out on purpose
 PART_AT_LEAST = 2  # failing comparisons a partial repair passes, to be told: one is no evidence
+# failing comparisons of several outputs (a layer's dx, dW, db) on which an edit that passes
+# none makes more outputs right and none wrong, for a second edit to be tried on top of it (a
+# learner's weight gradient divided by N and bias gradient averaged: neither alone passes any)
+GAINS_AT_LEAST = 2
 # a safety bound on one search's wall time, far above what its trials take on a quiet machine
 # (about 2 to 4 s for a softmax's 300), so that a busy one (a grading beside CI on two cores)
 # still runs every trial and gives the same words; and on all of one implementation's
@@ -134,13 +139,25 @@ def search(book: Ledger, impl: Any) -> Repair | None:
                 edits = (e for e in edits if e.kind in STOPS_A_WRITE)
             found = trial.first(edits, trials)
             best = sorted(trial.partials, key=lambda e: -len(trial.partials[e]))
-            if found is None and best:
+            gains = sorted(trial.gains, key=lambda e: -trial.gains[e])
+            if found is None and (best or gains):
                 # taken in turn on top of each: two partials that pass alike (eps put under
                 # the root and after it) are both carried as far before time runs out
-                firsts = best[:PARTIALS]
+                firsts = (best or gains)[:PARTIALS]
                 pairs = min(PAIR_TRIALS * len(firsts), MODULE_TRIALS - _TRIED.get(tried, 0))
-                seconds = [_own(after(source, reach, e), defs, source) for e in firsts]
-                found = trial.first(_alternating(seconds), pairs, partials=False)
+                # the other part-repairs first: two edits that each make some checks or
+                # outputs right are likeliest to make all of them right together
+                parts = [*best, *gains]
+                found = trial.first(
+                    itertools.chain(
+                        _alternating(
+                            [_own(after(source, reach, e, parts), defs, source) for e in firsts]
+                        ),
+                        _alternating([_own(after(source, reach, e), defs, source) for e in firsts]),
+                    ),
+                    pairs,
+                    partials=False,
+                )
             if found is not None:
                 return Repair(found, tuple(failing), left_out, tuple(failing))
             # the best that breaks no passing comparison (one that drops every entry of a
@@ -226,6 +243,8 @@ class _Trial:
         self.impl, self.module, self.names, self.tried = impl, module, names, tried
         self.failing, self.passing, self.deadline = failing, passing, deadline
         self.partials: dict[Edit, tuple[int, ...]] = {}
+        self.gains: dict[Edit, int] = {}  # an edit that passes none: outputs it made right
+        self.items: dict[int, frozenset[int]] = {}  # the outputs the student's results had right
         self.before: dict[int, Counter] = {}  # the calls the unedited code made (_runs_own)
 
     def first(self, edits: Iterator[Edit], trials: int, partials: bool = True) -> Edit | None:
@@ -233,12 +252,17 @@ class _Trial:
             if tried >= trials or time.monotonic() > self.deadline:
                 return None
             _TRIED[self.tried] = _TRIED.get(self.tried, 0) + 1
-            passed, fixed = _repairs(self.impl, self.module, self.names, edit, self, self.deadline)
+            passed, fixed, gained = _repairs(
+                self.impl, self.module, self.names, edit, self, self.deadline
+            )
             if passed == len(self.failing) + len(self.passing) and self._runs_own(edit):
                 return edit
-            if partials and 0 < len(fixed) < len(self.failing) and not self._refusals(fixed):
-                if edit.kind not in NOT_PARTS:
-                    self.partials.setdefault(edit, fixed)
+            if not partials or edit.kind in NOT_PARTS:
+                continue
+            if 0 < len(fixed) < len(self.failing) and not self._refusals(fixed):
+                self.partials.setdefault(edit, fixed)
+            elif not fixed and gained >= GAINS_AT_LEAST:
+                self.gains.setdefault(edit, gained)
         return None
 
     def _runs_own(self, edit: Edit, at: int = 0) -> bool:
@@ -327,30 +351,50 @@ def _weighable(record: Record) -> bool:
 
 def _repairs(
     impl: Any, module: str, names: tuple[str, ...], edit: Edit, trial: _Trial, deadline: float
-) -> tuple[int, tuple[int, ...]]:
-    """How many of the trial's comparisons pass with ``edit`` in place, and which of its
-    failing ones do (their indices). The failing ones are all run once one passes, so that an
-    edit that repairs one mistake of two is seen wherever its comparison stands (a partial
-    repair); an edit that repairs none is given up after :data:`MISSES` of them; the passing
-    ones are run, in turn until one fails, only where every failing one passes (none is judged
-    past ``deadline``)."""
+) -> tuple[int, tuple[int, ...], int]:
+    """How many of the trial's comparisons pass with ``edit`` in place, which of its failing
+    ones do (their indices), and, while none does, on how many of those run it makes more of a
+    result's outputs right and none wrong (0 where it makes one wrong). The failing ones are
+    all run once one passes, so that an edit that repairs one mistake of two is seen wherever
+    its comparison stands (a partial repair); an edit that repairs none is given up after
+    :data:`MISSES` of them; the passing ones are run, in turn until one fails, only where every
+    failing one passes (none is judged past ``deadline``)."""
     with impl.edited(module, names, edit.source) as edited:
         if edited is None:
-            return 0, ()
+            return 0, (), 0
         fixed: list[int] = []
+        gains: list[int] = []
         for i, record in enumerate(trial.failing):
             if time.monotonic() > deadline or not fixed and i - len(fixed) >= MISSES:
-                return len(fixed), tuple(fixed)
-            if _passes(record, edited):
+                return len(fixed), tuple(fixed), sum(gains) if min(gains, default=0) > 0 else 0
+            theirs = record.run_on(edited, watched=True)
+            if theirs is not None and record.accepted(theirs):
                 fixed.append(i)
+            elif not fixed and min(gains, default=1) > 0:  # past a record with no gain: none
+                gains.append(_gain(record, theirs, trial.items))
         if len(fixed) < len(trial.failing):
-            return len(fixed), tuple(fixed)
+            return len(fixed), tuple(fixed), 0
         passed = len(fixed)
         for record in trial.passing:
             if time.monotonic() > deadline or not _passes(record, edited):
                 break
             passed += 1
-        return passed, tuple(fixed)
+        return passed, tuple(fixed), 0
+
+
+def _gain(record: Record, theirs: Any, items: dict[int, frozenset[int]]) -> int:
+    """1 where ``theirs`` has every output right that the student's result had and more, -1
+    where it lost one, else 0 (one result, or no change). ``items``: the outputs the student's
+    results had right, by record, filled in as they are read."""
+    if id(record) not in items:
+        items[id(record)] = record.items_accepted(record.got)
+    before = items[id(record)]
+    if not before and not isinstance(record.expected, (tuple, list)):
+        return 0
+    now = record.items_accepted(theirs)
+    if not before <= now:
+        return -1
+    return int(len(now) > len(before))
 
 
 def _passes(record: Record, trial: Any) -> bool:
