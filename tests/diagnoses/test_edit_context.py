@@ -165,6 +165,20 @@ def test_a_method_named_in_a_string_is_reached():
     assert "Model.loss" in found and "Model.unused" not in found
 
 
+def test_a_private_method_called_by_its_mangled_name_is_reached():
+    """Code outside a class that calls its private method by the name Python gives it
+    (`m._Model__softmax(x)`, a held-out Harvard softmax behind its wrapper) reaches it."""
+    source = (
+        "class Model:\n"
+        "    def __softmax(self, x):\n        return x\n\n"
+        "    def __unused(self):\n        return 0\n\n\n"
+        "def forward(x):\n"
+        "    m = Model()\n    return m._Model__softmax(x)\n"
+    )
+    found = reached(functions(source), ("forward",))
+    assert "Model.__softmax" in found and "Model.__unused" not in found
+
+
 def test_a_function_a_class_binds_to_an_attribute_is_reached_when_that_attribute_is_read():
     """A wrapper that keeps a course's methods as functions and binds them in a class
     (`class _Model: compute_loss = compute_loss`, a CS229 logistic regression's): the function
@@ -194,3 +208,18 @@ def test_a_method_of_an_object_bound_at_the_top_is_reached():
     assert aliases(source) == {"_row": "Loss._softmax"}
     found = reached(functions(source), ("forward",), aliases(source), bases(source))
     assert "Loss._softmax" in found and "Loss.unused" not in found
+
+
+def test_a_name_bound_in_a_tuple_of_values_is_read_back_to_its_own_value():
+    """`mean, var = np.mean(x, axis=0), np.var(x, axis=0)` binds each name to its own value
+    (a held-out Columbia batch norm's); an item of a tuple a call returns has none."""
+    source = (
+        "def f(x):\n"
+        "    mean, var = np.mean(x, axis=0), np.var(x, axis=0)\n"
+        "    a, b = g(x)\n"
+        "    return var + a\n"
+    )
+    ctx, _ = _read(source)
+    assert ast.unparse(ctx.value("var", 4)) == "np.var(x, axis=0)"
+    assert ast.unparse(ctx.value("mean", 4)) == "np.mean(x, axis=0)"
+    assert ctx.value("a", 4) is None

@@ -1056,3 +1056,30 @@ def test_a_loss_without_its_leading_minus_is_told_with_the_line_a_float_error_st
     assert any(re.search(signed, m) for m in failed), failed
     stopped = r"line \d+ \(in `_likelihood`\): .* takes the log of 0"
     assert any(re.search(stopped, m) for m in failed), failed
+
+
+def test_a_batch_variance_mixed_into_the_running_one_is_repaired_where_it_is_read(tmp_path):
+    """A held-out Columbia batch norm: one biased variance, computed with the mean in one tuple,
+    normalizes (rightly) and is mixed into the running variance (wrongly). The catalogue names
+    what; the repair says where, at the read of the variance in the running update."""
+    module, old, new, exercise, said = (
+        "normalization",
+        "        mu = _column_sums(x) / n\n"
+        "        xc = x - mu\n"
+        "        y = xc * xc                                   # a scratch buffer until y is computed\n"
+        "        var = _column_sums(y) / n\n"
+        "        inv_std = torch.rsqrt(var + eps)\n"
+        "        new_mean = (1 - momentum) * running_mean + momentum * mu\n"
+        "        new_var = (1 - momentum) * running_var + momentum * var * (n / (n - 1))\n",
+        "        mu, var = x.mean(dim=0), x.var(dim=0, unbiased=False)\n"
+        "        xc = x - mu\n"
+        "        y = torch.empty_like(xc)\n"
+        "        inv_std = torch.rsqrt(var + eps)\n"
+        "        new_mean = (1 - momentum) * running_mean + momentum * mu\n"
+        "        new_var = (1 - momentum) * running_var + momentum * var\n",
+        "normalization.batchnorm",
+        r"line \d+ \(in `batchnorm_forward`\): `var` \(the batch variance, divided by n\) is "
+        r"mixed in where the unbiased variance \(divided by n - 1\) belongs",
+    )
+    run = _graded_alone(tmp_path, "bn_mixed_in", module, (old, new), "-k", "batchnorm")
+    assert any(re.search(said, m) for m in _messages(run, "bn_mixed_in", exercise)), run.results

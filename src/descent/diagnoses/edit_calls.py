@@ -1,6 +1,7 @@
 """Edits of which library call the student made, for a repair search (part of
 :data:`descent.diagnoses.edit_rules.RULES`): the minimum taken where the maximum belongs (or
-the reverse), a variance or a standard deviation divided by n - 1 where n belongs, an exp
+the reverse), a variance or a standard deviation divided by n - 1 where n belongs (or a batch
+variance divided by n mixed into a running one), an exp
 whose exponent has the wrong sign, a function applied where its argument belongs as it is, a
 tanh's derivative without its square, and a bound of a clip that does not belong. The words name
 the kind of mistake and quote the student's call, never the fix.
@@ -48,6 +49,51 @@ def biased(node, ctx):
     for word in spelled:
         keywords = [*kept, ast.keyword(word, ast.Constant(0))]
         yield "reduction", said, ast.Call(node.func, node.args, keywords)
+
+
+def mixed_in(node, ctx):
+    """A batch variance divided by n mixed into a running variance where the unbiased one
+    belongs (``moving_var = decay * moving_var + (1 - decay) * var``, with ``var =
+    np.var(x, axis=0)`` also used to normalize): that read of the variance times n / (n - 1),
+    n the length of the axis it was taken over."""
+    if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
+        return
+    held = ctx.value(node.id, getattr(node, "lineno", None))
+    count = _spread_count(held) if held is not None else None
+    if count is None:
+        return
+    said = (
+        f"`{node.id}` (the batch variance, divided by n) is mixed in where the unbiased "
+        "variance (divided by n - 1) belongs"
+    )
+    ratio = ast.BinOp(count, ast.Div(), ast.BinOp(copy.deepcopy(count), ast.Sub(), ast.Constant(1)))
+    yield "reduction", said, ast.BinOp(ast.Name(node.id, ast.Load()), ast.Mult(), ratio)
+
+
+def _spread_count(node: ast.expr) -> ast.expr | None:
+    """The count a variance ``node`` divides by (``np.var(x, axis=0)``, ``x.var(dim=0,
+    unbiased=False)``: ``x.shape[0]``), where it divides by n and its axis is one number."""
+    if not (isinstance(node, ast.Call) and callee(node) == "var"):
+        return None
+    owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+    data = owner if method_call(node) else (node.args[0] if node.args else None)
+    axes = [k.value for k in node.keywords if k.arg in ("axis", "dim")]
+    axes += node.args[1:2] if not method_call(node) else node.args[:1]
+    unbiased = any(
+        k.arg in ("ddof", "correction")
+        and not _number(k.value, 0)
+        or k.arg == "unbiased"
+        and not _number(k.value, False)
+        for k in node.keywords
+    )
+    if data is None or unbiased or len(axes) != 1 or not isinstance(axes[0], ast.Constant):
+        return None
+    shape = ast.Attribute(copy.deepcopy(data), "shape", ast.Load())
+    return ast.Subscript(shape, ast.Constant(axes[0].value), ast.Load())
+
+
+def _number(node: ast.AST, value: object) -> bool:
+    return isinstance(node, ast.Constant) and node.value == value
 
 
 def exp_sign(node, ctx):

@@ -112,6 +112,9 @@ def _kept_names(body: list[ast.stmt]) -> dict[int, str]:
     return kept
 
 
+_MANGLED = re.compile(r"_[A-Za-z]\w*?__\w+")
+
+
 def reached(
     defs: dict[str, ast.FunctionDef],
     roots: tuple[str, ...],
@@ -142,6 +145,10 @@ def reached(
         for node in ast.walk(defs[name]):
             if isinstance(node, ast.Attribute):
                 attributes.add(node.attr)
+                # a private method read from outside its class by the name Python gives it
+                # (`m._Model__softmax(x)` reaches `__softmax`)
+                if _MANGLED.fullmatch(node.attr):
+                    attributes.add("__" + node.attr.partition("__")[2])
                 owner = node.value.id if isinstance(node.value, ast.Name) else ""
                 method = f"{objects.get(owner)}.{node.attr}"
                 todo += [method] if owner in objects and method in defs else []
@@ -312,14 +319,17 @@ def _undefined(fn: ast.FunctionDef, source: str) -> frozenset[str]:
 
 def _stores(fn: ast.FunctionDef) -> dict[str, list[tuple[int, ast.expr | None]]]:
     """Each name ``fn`` stores, with the line of each store, in line order, and the value where
-    the store is a plain ``name = value`` (``None`` for another: ``x -= c``, a tuple's item, a
-    loop's target): what a rule reads back through a name (``p = sigmoid(z)``, then
-    ``np.log(p)``)."""
-    plain = {
-        id(node.targets[0]): node.value
-        for node in ast.walk(fn)
-        if isinstance(node, ast.Assign) and len(node.targets) == 1
-    }
+    the store is a plain ``name = value`` or one of ``a, b = x, y`` (``None`` for another: ``x
+    -= c``, an item of a tuple returned, a loop's target): what a rule reads back through a
+    name (``p = sigmoid(z)``, then ``np.log(p)``)."""
+    plain: dict[int, ast.expr] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+            plain[id(target)] = value
+            if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple):
+                if len(target.elts) == len(value.elts):
+                    plain.update((id(t), v) for t, v in zip(target.elts, value.elts))
     found: dict[str, list[tuple[int, ast.expr | None]]] = {}
     for node in ast.walk(fn):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):

@@ -10,7 +10,7 @@ import ast
 import copy
 from collections.abc import Callable, Iterator
 
-from .edit_calls import applied_again, biased, clip_bound, exp_sign, extreme, unsquared
+from .edit_calls import applied_again, biased, clip_bound, exp_sign, extreme, mixed_in, unsquared
 from .edit_context import Context, bound
 from .edit_names import lag, near_name, other_name, undefined_name
 from .edit_nodes import (
@@ -109,7 +109,6 @@ def _swapped_list(body: list, i: int) -> list:
     return out
 
 
-# -- the rules, each over one node ---------------------------------------------------------------
 def _constant_for_argument(node, ctx):
     """A number written where an argument of the signature belongs (eps = 1e-7 typed in)."""
     if not (isinstance(node, ast.Constant) and type(node.value) is float):
@@ -748,12 +747,13 @@ def _stored(stmt: ast.stmt) -> set[str]:
     }
 
 
-# Kinds that write few edits and tell much come first, where a count-bounded search reaches them
+# The rules, one node each: kinds that write few edits and tell much first, for a bounded search
 RULES: tuple[Rule, ...] = (
-    # first: they write only at an exp or a log and pass only where every failure overflowed
+    # first: they write only at an exp or a log (passing only where every failure overflowed),
     shift,
     stable_log,
     stable_ratio,
+    mixed_in,  # or at a read of a batch variance
     _constant_for_argument,
     _left_out,
     eps_under_root,
