@@ -99,3 +99,27 @@ def test_keys_built_from_text_are_no_twins():
         '    return p["W" + str(i)]\n'
     )
     assert not [t for t, _ in _everywhere(source, "step") if "written like it" in t]
+
+
+SIGMOID_OF_THE_ACTIVATION = """
+import numpy as np
+
+
+class Net:
+    def sigmoid(self, z):
+        return 1 / (1 + np.exp(-z))
+
+    def derivative(self, z):
+        return self.sigmoid(z) * (1 - self.sigmoid(z))
+"""
+
+
+def test_a_function_applied_again_at_several_places_is_left_out_at_every_one():
+    """A Rice learner's sigmoid derivative written from the net input, handed the activation:
+    the sigmoid taken again twice on one line, one edit for both, every place named."""
+    found = _everywhere(SIGMOID_OF_THE_ACTIVATION, "Net.derivative")
+    again = [(text, code) for text, code in found if "applies `sigmoid`" in text]
+    assert again and again[0][0].startswith(
+        "line 10 (in `Net.derivative`): `self.sigmoid(z)` (2 times on line 10) applies `sigmoid`"
+    ), found
+    assert "return z * (1 - z)" in again[0][1]

@@ -487,3 +487,24 @@ def test_a_returned_value_without_its_leading_minus_is_negated():
     assert "returns its value without the minus sign it needs" in words
     assert "return -np.mean(" in edited
     assert _texts(LEADING_MINUS, "pair", "sign") == []
+
+
+CACHE_AND_SHAPE = """
+import numpy as np
+
+
+def forward(x, w):
+    y = np.tanh(x @ w)
+    grad = np.zeros((x.shape[0], w.shape[1]))
+    return y, (x, y), grad
+"""
+
+
+def test_items_handed_on_in_another_order_are_a_swap_and_sizes_are_dimensions():
+    """A cache's `(x, y)` in the other order hands the backward another value (a swap of names,
+    checked like one); `(x.shape[0], w.shape[1])` in the other order is a shape's dimensions."""
+    swaps = [t for t, _ in _texts(CACHE_AND_SHAPE, "forward", "swap")]
+    orders = [t for t, _ in _texts(CACHE_AND_SHAPE, "forward", "order")]
+    assert any("the items in `(x, y)` are in the wrong order" in t for t in swaps), swaps
+    assert any("the dimensions in `(x.shape[0], w.shape[1])`" in t for t in orders), orders
+    assert not any("dimensions in `(x, y)`" in t for t in orders)

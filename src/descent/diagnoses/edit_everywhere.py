@@ -1,6 +1,6 @@
 """Edits a repair search writes at every place at once: the same change of one expression
 wherever the student's function writes it (a number typed in for an argument, a reduction over
-the whole array, a power typed in for the step counter, an exp of unshifted scores, a log of a
+the whole array, a function applied to what has it already, a power typed in for the step counter, an exp of unshifted scores, a log of a
 probability, a value never stored back or replaced where it gathers, a probability's
 complement), for a mistake repeated across lines that no single edit undoes. Each yields
 ``(kind, line, words, the edited function)``; the words name every line. The one-place rules
@@ -15,6 +15,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterator
 
+from .edit_calls import applied_again
 from .edit_context import Context, frozen
 from .edit_rules import (
     TWIN_RULES,
@@ -39,6 +40,7 @@ def everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, st
         *(_at_once(fn, ctx, *entry) for entry in _AT_ONCE[2:]),
         _complements_everywhere(fn, ctx),
         _twins_everywhere(fn, ctx),
+        _again_everywhere(fn, ctx),
     )
 
 
@@ -116,6 +118,25 @@ def _whole_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, 
         for new in one_axis(nodes[0], fn):
             edited = _Same(nodes[0], new).visit(copy.deepcopy(fn))
             yield "axis", lines[0], said, ast.fix_missing_locations(edited)
+
+
+def _again_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:
+    """An elementwise function applied to a value that has it already, written twice or more
+    (``self.sigmoid(z) * (1 - self.sigmoid(z))`` given the activation): its argument as it is at
+    every place at once."""
+    seen: dict[str, list[ast.Call]] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Call) and not frozen(node) and next(applied_again(node, ctx), None):
+            seen.setdefault(ast.dump(node), []).append(node)
+    for nodes in seen.values():
+        if len(nodes) < 2:
+            continue
+        kind, said, inner = next(applied_again(nodes[0], ctx))
+        said = said.replace(
+            f"`{ctx.quote(nodes[0])}`", f"`{ctx.quote(nodes[0])}` {_places(nodes)}", 1
+        )
+        edited = _Same(nodes[0], inner).visit(copy.deepcopy(fn))
+        yield kind, min(n.lineno for n in nodes), said, ast.fix_missing_locations(edited)
 
 
 def _exps_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:

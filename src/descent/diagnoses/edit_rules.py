@@ -32,7 +32,7 @@ from .edit_nodes import (
     with_keywords,
     without,
 )
-from .edit_shapes import count_missing, input_shape
+from .edit_shapes import count_missing, count_of, input_shape, is_shape
 from .edit_stable import eps_under_root, shift, stable_log, stable_ratio
 from .edit_state import accumulated, stored_back
 
@@ -361,52 +361,6 @@ def _size(node, ctx):
                     )
 
 
-def _count_of(node, ctx):
-    """The length of one axis (``x.shape[0]``, ``len(x)``) where the count of every entry
-    belongs, or the reverse (``x.size``, ``x.numel()``): a mean over the batch for a mean over
-    every entry."""
-    array = _axis_length(node)
-    if array is not None:
-        said = f"`{ctx.quote(node)}` counts one axis of `{ctx.quote(array)}` where the count of "
-        said += "every entry belongs"
-        yield "size", said, ast.Attribute(copy.deepcopy(array), "size", ast.Load())
-        yield (
-            "size",
-            said,
-            ast.Call(ast.Attribute(copy.deepcopy(array), "numel", ast.Load()), [], []),
-        )
-    array = _entry_count(node)
-    if array is not None:
-        said = f"`{ctx.quote(node)}` counts every entry of `{ctx.quote(array)}` where the length "
-        said += "of one axis belongs"
-        for dim in (0, -1):
-            shape = ast.Attribute(copy.deepcopy(array), "shape", ast.Load())
-            yield "size", said, ast.Subscript(shape, ast.Constant(dim), ast.Load())
-
-
-def _axis_length(node: ast.AST) -> ast.expr | None:
-    index = node.slice if isinstance(node, ast.Subscript) else None
-    if isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub):
-        index = index.operand  # `y.shape[-1]`, the last axis
-    if isinstance(node, ast.Subscript) and isinstance(index, ast.Constant):
-        shape = node.value
-        if isinstance(shape, ast.Attribute) and shape.attr == "shape":
-            return shape.value
-    if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "len" and node.args:
-        return node.args[0]
-    return None
-
-
-def _entry_count(node: ast.AST) -> ast.expr | None:
-    if isinstance(node, ast.Attribute) and node.attr == "size":  # a NumPy array's
-        return node.value
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.args:
-        return node.func.value if node.func.attr == "numel" else None
-    if isinstance(node, ast.Call) and callee(node) == "size" and len(node.args) == 1:
-        return node.args[0] if not method_call(node) else None  # `np.size(x)`
-    return None
-
-
 def _drawn(node, ctx):
     """Random values where zeros belong (a velocity or a moment started at random): the draw
     made zeros of its shape (the generator is still drawn from, as the student's code does)."""
@@ -615,11 +569,10 @@ def _order(node, ctx):
             )
     if isinstance(node, ast.Tuple) and len(node.elts) >= 2 and isinstance(node.ctx, ast.Load):
         elts = [node.elts[1], node.elts[0], *node.elts[2:]]
-        yield (
-            "order",
-            f"the dimensions in `{ctx.quote(node)}` are in the wrong order",
-            ast.Tuple(elts, ast.Load()),
-        )
+        # values handed on in another order (a cache) are names swapped: a swap, not a shape
+        kind, what = ("order", "dimensions") if is_shape(node) else ("swap", "items")
+        said = f"the {what} in `{ctx.quote(node)}` are in the wrong order"
+        yield kind, said, ast.Tuple(elts, ast.Load())
     if isinstance(node, ast.Attribute) and node.attr == "T":
         yield "order", f"the transpose in `{ctx.quote(node)}` does not belong there", node.value
 
@@ -754,6 +707,7 @@ RULES: tuple[Rule, ...] = (
     stable_log,
     stable_ratio,
     mixed_in,  # or at a read of a batch variance
+    applied_again,
     _constant_for_argument,
     _left_out,
     eps_under_root,
@@ -772,7 +726,7 @@ RULES: tuple[Rule, ...] = (
     _reduction,
     _sum_left_out,
     _size,
-    _count_of,
+    count_of,
     _drawn,
     _unclipped,
     clip_bound,
@@ -782,7 +736,6 @@ RULES: tuple[Rule, ...] = (
     unsquared,
     _operator,
     exp_sign,
-    applied_again,
     extreme,
     biased,
     _comparison,

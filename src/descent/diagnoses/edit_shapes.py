@@ -2,7 +2,7 @@
 :data:`descent.diagnoses.edit_rules.RULES`): the value returned laid out in the shape the
 input came in, where the code reshaped the input (a vector made a row) and never gave the
 result the input's shape back; the value returned divided by a count of an input's entries it
-lacks. The words say what is wrong with the result, never the fix.
+lacks; the length of one axis where the count of every entry belongs (or the reverse). The words say what is wrong with the result, never the fix.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import copy
 from collections.abc import Callable
 
 from .edit_context import frozen
+from .edit_nodes import callee, method_call
 
 SNAPSHOT = "_descent_input_shape"  # a name no student's code uses
 
@@ -158,4 +159,62 @@ def _of_self(node: ast.AST) -> bool:
         and isinstance(node.value, ast.Name)
         and node.value.id == "self"
         and isinstance(node.ctx, ast.Load)
+    )
+
+
+def count_of(node, ctx):
+    """The length of one axis (``x.shape[0]``, ``len(x)``) where the count of every entry
+    belongs, or the reverse (``x.size``, ``x.numel()``): a mean over the batch for a mean over
+    every entry."""
+    array = _axis_length(node)
+    if array is not None:
+        said = f"`{ctx.quote(node)}` counts one axis of `{ctx.quote(array)}` where the count of "
+        said += "every entry belongs"
+        yield "size", said, ast.Attribute(copy.deepcopy(array), "size", ast.Load())
+        yield (
+            "size",
+            said,
+            ast.Call(ast.Attribute(copy.deepcopy(array), "numel", ast.Load()), [], []),
+        )
+    array = _entry_count(node)
+    if array is not None:
+        said = f"`{ctx.quote(node)}` counts every entry of `{ctx.quote(array)}` where the length "
+        said += "of one axis belongs"
+        for dim in (0, -1):
+            shape = ast.Attribute(copy.deepcopy(array), "shape", ast.Load())
+            yield "size", said, ast.Subscript(shape, ast.Constant(dim), ast.Load())
+
+
+def _axis_length(node: ast.AST) -> ast.expr | None:
+    index = node.slice if isinstance(node, ast.Subscript) else None
+    if isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub):
+        index = index.operand  # `y.shape[-1]`, the last axis
+    if isinstance(node, ast.Subscript) and isinstance(index, ast.Constant):
+        shape = node.value
+        if isinstance(shape, ast.Attribute) and shape.attr == "shape":
+            return shape.value
+    if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "len" and node.args:
+        return node.args[0]
+    return None
+
+
+def _entry_count(node: ast.AST) -> ast.expr | None:
+    if isinstance(node, ast.Attribute) and node.attr == "size":  # a NumPy array's
+        return node.value
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.args:
+        return node.func.value if node.func.attr == "numel" else None
+    if isinstance(node, ast.Call) and callee(node) == "size" and len(node.args) == 1:
+        return node.args[0] if not method_call(node) else None  # `np.size(x)`
+    return None
+
+
+def is_shape(node: ast.Tuple) -> bool:
+    """A tuple of sizes: a number or a size read off an array (``x.shape[0]``, ``len(x)``)."""
+    return any(
+        isinstance(n, ast.Constant)
+        and type(n.value) is int
+        or _axis_length(n) is not None
+        or _entry_count(n) is not None
+        for e in node.elts
+        for n in ast.walk(e)
     )
