@@ -206,3 +206,18 @@ def test_a_line_whose_call_returned_a_new_value_is_no_place():
     assert not diverged._fed(mine, known, 3, texts)
     # a call that returned a known value leaves the line its place
     assert diverged._fed(mine, [True, False, True, False], 3, texts)
+
+
+def test_an_array_made_from_a_shape_alone_is_no_place_where_values_part():
+    """A wrapper's `w = np.ones((1, 1), dtype=x.dtype)` (a held-out Alberta loss's) is new to
+    the reference, and reads the input, but no input's values reach it: it is no place."""
+    from descent.diagnoses.diverged import _constructed
+
+    texts = [
+        "    w = np.ones((1, 1), dtype=X.dtype)",
+        "    W = np.eye(X.shape[1])",
+        "    y = x @ w",
+    ]
+    assert _constructed(texts, 1) and _constructed(texts, 2)
+    assert not _constructed(texts, 3)
+    assert not _constructed(texts, 9)  # past the file's end

@@ -253,3 +253,18 @@ def test_a_factor_made_of_a_shape_of_the_call():
 
     assert inputs_of(counts).shapes == []
     assert diagnose((144, 576), (144, 64), inputs).kind == "factor"
+
+
+def test_a_stability_term_s_square_is_told_with_a_constant_of_the_code_s_own():
+    """An FAU learner's Adam with `np.finfo(float).eps` (2.2e-16) where `eps` belongs was told
+    only "`eps` replaced by its square ... a square too many": the code squares nothing. For an
+    eps of 1e-3 or less the words name both readings; a larger value keeps the square's."""
+    from types import SimpleNamespace
+
+    from descent.diagnoses.parameter_changes import _squares
+
+    tiny = {c.name: c.text for c in _squares("adam_step", SimpleNamespace(passed={"eps": [1e-8]}))}
+    assert "machine epsilon" in tiny["eps square"] and "a square too many" not in tiny["eps square"]
+    big = {c.name: c.text for c in _squares("f", SimpleNamespace(passed={"param": [0.3]}))}
+    assert "a square too many" in big["param square"]
+    assert "its square belongs (a square left out)" in big["param square root"]

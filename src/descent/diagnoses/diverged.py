@@ -16,7 +16,8 @@ that stays new:
 the later lines of its function that read its name (or the name of a value computed from it)
 compute only new values, down to a value returned. A new value that a later line makes known again
 is a detour of a correct computation (the squares whose mean is the variance), one no line reads
-is no part of the result, and a returned copy of an argument (a conversion) is neither. Only the
+is no part of the result, and a returned copy of an argument (a conversion) is neither, nor an
+array made from a shape alone (an identity, ones). Only the
 call that returned the checked result and the calls it made are searched: a forward run before
 its backward hands on a cache that the reference may keep in another form. It is told only
 where every comparison re-run (two at most) names the same line and the result the student
@@ -25,6 +26,7 @@ returns is new. It is a place to look, never a cause: no value of the reference 
 
 from __future__ import annotations
 
+import ast
 import re
 
 import torch
@@ -125,6 +127,7 @@ def _parting(record: Record, impl, reference, file: str) -> tuple[int, str, int]
             if (
                 _fed(mine, known, i, texts)
                 and not _copied(mine, i)
+                and not _constructed(texts, step.line)
                 and _stays_new(mine, known, i, texts)
             ):
                 return step.line, step.function, _caller(mine, known, i, last)
@@ -157,6 +160,28 @@ def _fed(mine: list[Step], known: list, i: int, texts: list[str]) -> bool:
             return False  # a call this line made returned a new value: they parted in there
     text = texts[step.line - 1] if 0 < step.line <= len(texts) else ""
     return any(k and _reads(name, text) for name, k in last.items())
+
+
+# calls that make an array from its shape alone: what they make reads no input's values
+_CONSTRUCTORS = frozenset(
+    {"ones", "zeros", "eye", "identity", "full", "empty", "arange", "ones_like", "zeros_like"}
+)
+
+
+def _constructed(texts: list[str], line: int) -> bool:
+    """Line ``line`` makes a new array from a shape (``w = np.ones((1, 1), dtype=x.dtype)``, an
+    identity): a value no input's values reach is a constant of the code, not where values part,
+    however new it is to the reference."""
+    text = texts[line - 1].strip() if 0 < line <= len(texts) else ""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return False
+    stmt = tree.body[0] if len(tree.body) == 1 else None
+    value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.Return)) else None
+    func = value.func if isinstance(value, ast.Call) else None
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    return name in _CONSTRUCTORS
 
 
 def _sources(impl, file: str) -> list[str]:

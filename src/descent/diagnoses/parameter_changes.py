@@ -530,16 +530,28 @@ def _squares(function: str, calls: Calls) -> Iterator[Change]:
     for name, values in calls.passed.items():
         if not values or not all(type(v) is float and 0 < v != 1 for v in values):
             continue
+        # a stability term's square is so small that a constant of the code's own (machine
+        # epsilon, 2.2e-16, for an eps of 1e-8) gives the same results: both are said
+        tiny = all(v <= 1e-3 for v in values)
+        too_many = (
+            f"the `{name}` passed barely counts: your code squares it, or uses a far smaller "
+            f"constant of its own (such as machine epsilon, about 2.2e-16) where `{name}` belongs"
+            if tiny
+            else f"your code uses `{name}` where the value itself belongs (a square too many)"
+        )
         for how, f, text in (
-            ("square root", math.sqrt, "its square belongs (a square left out)"),
-            ("square", lambda v: v * v, "the value itself belongs (a square too many)"),
+            (
+                "square root",
+                math.sqrt,
+                f"your code uses `{name}` where its square belongs (a square left out)",
+            ),
+            ("square", lambda v: v * v, too_many),
         ):
             yield Change(
                 function,
                 f"{name} {how}",
                 how,
-                f"with `{name}` replaced by its {how} whatever the call passes: your code uses "
-                f"`{name}` where {text}",
+                f"with `{name}` replaced by its {how} whatever the call passes: {text}",
                 "argument",
                 functools.partial(with_argument, name=name, f=f),
                 # the value moved a millionth of the way: an input on the edge of the value
