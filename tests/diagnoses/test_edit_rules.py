@@ -508,3 +508,26 @@ def test_items_handed_on_in_another_order_are_a_swap_and_sizes_are_dimensions():
     assert any("the items in `(x, y)` are in the wrong order" in t for t in swaps), swaps
     assert any("the dimensions in `(x.shape[0], w.shape[1])`" in t for t in orders), orders
     assert not any("dimensions in `(x, y)`" in t for t in orders)
+
+
+COINCIDENCES = """
+import numpy as np
+
+
+def derivative(z, n):
+    half = (np.sign(z) + 1) / 2
+    mask = np.where(z > 0, z, 0)
+    rows = n / 2
+    return half, mask, rows, np.maximum(z, 0)
+"""
+
+
+def test_no_floor_division_of_floats_and_no_test_swapped_with_a_value():
+    """Two held-out edits that pass by coincidence: `(np.sign(z) + 1) // 2` floors a float
+    formula into the convention at 0, and `np.where(z, z > 0, 0)` turns the value into the test.
+    A count's `n // 2` and two values' order are still tried."""
+    floors = [e for t, e in _texts(COINCIDENCES, "derivative", "operator") if "//" in e]
+    assert floors and all("n // 2" in e and "np.sign(z) + 1) // 2" not in e for e in floors)
+    orders = [t for t, _ in _texts(COINCIDENCES, "derivative", "order")]
+    assert not any("np.where" in t for t in orders), orders
+    assert any("np.maximum(z, 0)" in t for t in orders), orders

@@ -560,7 +560,9 @@ def _order(node, ctx):
     """Two arguments, or two dimensions of a shape, in the other order; a transpose."""
     if isinstance(node, ast.Call) and len(node.args) >= 2:
         a, b = node.args[0], node.args[1]
-        if not (isinstance(a, ast.Constant) and isinstance(b, ast.Constant)):
+        # a test and a value swapped (`np.where(x, x > 0, 0)`) passes only by coincidence
+        tests = isinstance(a, (ast.Compare, ast.BoolOp)) + isinstance(b, (ast.Compare, ast.BoolOp))
+        if not (isinstance(a, ast.Constant) and isinstance(b, ast.Constant)) and tests != 1:
             args = [b, a, *node.args[2:]]
             yield (
                 "order",
@@ -582,6 +584,8 @@ def _operator(node, ctx):
     if isinstance(node, ast.BinOp):
         reciprocal = isinstance(node.op, ast.Add) and is_number(node.left, 1)  # `1 + (1 + e)`
         for other in _OPERATORS.get(type(node.op), ()) + ((ast.Div,) if reciprocal else ()):
+            if other is ast.FloorDiv and not _whole(node.left):
+                continue  # `(np.sign(z) + 1) // 2` floors floats: a repair by coincidence
             yield (
                 "operator",
                 f"the operation `{symbol(node.op)}` in `{ctx.quote(node)}` is the wrong one",
@@ -592,6 +596,16 @@ def _operator(node, ctx):
     if isinstance(node, ast.Return) and isinstance(node.value, (ast.Call, ast.BinOp)):  # a loss's
         said = f"`{ctx.quote(node)}` returns its value without the minus sign it needs"  # minus
         yield "sign", said, ast.Return(ast.UnaryOp(ast.USub(), node.value))
+
+
+def _whole(node: ast.AST) -> bool:
+    """``node`` may be a whole number: a name, an int, a length or size (``len(x)``,
+    ``x.shape[0]``), or arithmetic of those: what ``//`` can be meant for."""
+    if isinstance(node, ast.BinOp):
+        return _whole(node.left) and _whole(node.right)
+    if isinstance(node, ast.Constant):
+        return type(node.value) is int
+    return isinstance(node, ast.Name) or isinstance(node, ast.expr) and is_shape(ast.Tuple([node]))
 
 
 def _comparison(node, ctx):
