@@ -221,3 +221,30 @@ def test_an_array_made_from_a_shape_alone_is_no_place_where_values_part():
     assert _constructed(texts, 1) and _constructed(texts, 2)
     assert not _constructed(texts, 3)
     assert not _constructed(texts, 9)  # past the file's end
+
+
+def test_probabilities_of_log_probabilities_and_one_entry_per_row_are_known():
+    """The reference holds a log-softmax: a learner's softmax (its exp), the losses picked one per
+    row (`-np.log(p[range(n), y])`, its negatives picked) are a correct computation's values,
+    not where values part (an Alberta and a Rice learner were told so of correct lines)."""
+    logp = torch.log_softmax(torch.tensor([[1.0, 2.0, 0.5], [0.3, -1.0, 2.0]]).double(), dim=1)
+    theirs = [steps.Step("", 0, "", "result", "", (2, 3), logp.reshape(-1))]
+    theirs += diverged._exps_and_logs(theirs)
+    probs = steps.Step("m.py", 1, "f", "line", "p", (2, 3), logp.exp().reshape(-1))
+    picked = steps.Step("m.py", 2, "f", "line", "l", (2,), -logp[[0, 1], [1, 2]])
+    off = steps.Step("m.py", 3, "f", "line", "l", (2,), -logp[[0, 1], [1, 2]] * 2)
+    assert diverged._known(probs, theirs) is True
+    assert diverged._known(picked, theirs) is True
+    assert diverged._known(off, theirs) is False
+
+
+def test_a_number_returned_that_the_reference_holds_makes_a_new_sum_a_detour():
+    """A loss summed over the examples (new) and returned divided by their count (a number the
+    reference holds) is a detour of a correct computation, not where values part."""
+    mine = [
+        _step(1, "line", "total", 6.0),
+        _step(2, "return", "", 2.0),
+    ]
+    texts = ["    total = np.sum(losses)", "    return total / n"]
+    assert not diverged._stays_new(mine, [False, None], 0, texts)
+    assert diverged._stays_new(mine, [False, False], 0, texts)

@@ -531,3 +531,20 @@ def test_no_floor_division_of_floats_and_no_test_swapped_with_a_value():
     orders = [t for t, _ in _texts(COINCIDENCES, "derivative", "order")]
     assert not any("np.where" in t for t in orders), orders
     assert any("np.maximum(z, 0)" in t for t in orders), orders
+
+
+KEPT_AXIS = """
+import numpy as np
+
+
+def grads(dout, x):
+    return np.sum(dout * x, axis=0, keepdims=True), np.sum(dout, axis=0, keepdims=False)
+"""
+
+
+def test_a_reduced_axis_kept_is_said_to_be_kept_and_one_dropped_to_be_dropped():
+    """A CS231n layer norm's `np.sum(..., keepdims=True)` for a (D,) gradient keeps the axis;
+    the words said it "drops" it (the two were swapped)."""
+    said = [t for t, _ in _texts(KEPT_AXIS, "grads", "axis") if "the reduced axis" in t]
+    assert any("keepdims=True)` keeps the reduced axis" in t for t in said), said
+    assert any("keepdims=False)` drops the reduced axis" in t for t in said), said

@@ -6,8 +6,9 @@ student's code (in the worker for a submission) and on the reference, whose ever
 operation's result counts too (:class:`_Results`: the reference names few of its intermediate
 values, and a student names others). Each value the student's
 code computes is *known* when it equals one the reference computed on the same input (the same
-entries in the same order, the transpose of a matrix, or a row of a bigger array: a loop over
-examples computes a batch's rows one at a time), and *new* otherwise. A single number that equals
+entries in the same order, the transpose of a matrix, a row of a bigger array: a loop over
+examples computes a batch's rows one at a time, one entry of each row), or the exp or the log of one (probabilities
+where the reference holds their logs), and *new* otherwise. A single number that equals
 any entry the reference computed says nothing either way (a count, a rate, a sum both compute).
 The line told is the first of the student's module that reads a known value (the values part
 there, not upstream in something no step holds: random draws, counts, nor in a function it calls
@@ -111,6 +112,7 @@ def _parting(record: Record, impl, reference, file: str) -> tuple[int, str, int]
     with reference.watched() as theirs, _Results() as results:
         record.run_on(reference)
     theirs = theirs + results.steps
+    theirs = theirs + _exps_and_logs(theirs)
     known = [_known(s, theirs) for s in mine]
     if not theirs or not any(s.kind == "return" and k is False for s, k in zip(mine, known)):
         return None  # no value handed back is new: nothing parted
@@ -132,6 +134,20 @@ def _parting(record: Record, impl, reference, file: str) -> tuple[int, str, int]
             ):
                 return step.line, step.function, _caller(mine, known, i, last)
     return None
+
+
+def _exps_and_logs(theirs: list[Step]) -> list[Step]:
+    """The exp and the negative of each value the reference computed, and the log of each
+    positive one: a correct computation may hold probabilities where the reference holds their
+    logs (a softmax where it computes a log-softmax), or the reverse, or a loss's terms."""
+    found = []
+    for step in theirs:
+        values = step.values
+        if values.numel() > 1 and bool(torch.isfinite(values).all()):
+            found += [step._replace(values=values.exp()), step._replace(values=-values)]
+            if bool((values > 0).all()):
+                found.append(step._replace(values=values.log()))
+    return found
 
 
 def _caller(mine: list[Step], known: list, i: int, last: int) -> int:
@@ -212,8 +228,8 @@ def _stays_new(mine: list[Step], known: list, i: int, texts: list[str]) -> bool:
         text = texts[later.line - 1] if 0 < later.line <= len(texts) else ""
         if not any(_reads(name, text) for name in tainted):
             continue
-        if known[j]:
-            return False  # made good again: a detour
+        if known[j] or later.kind == "return" and known[j] is None:
+            return False  # made good again: a detour (a number returned that the reference has)
         if later.kind == "return":
             return True
         if later.name:
@@ -242,8 +258,9 @@ def _known(step: Step, theirs: list[Step]) -> bool | None:
 
 
 def _same(step: Step, theirs: Step) -> bool:
-    """The two values agree: the same entries in order, a matrix's transpose, or ``step`` is a
-    row of ``theirs`` laid out as rows of its size."""
+    """The two values agree: the same entries in order, a matrix's transpose, one entry of each
+    row of ``theirs`` (:func:`_picked`), or ``step`` is a row of ``theirs`` laid out as rows of
+    its size."""
     mine, other = step.values, theirs.values
     if mine.numel() == other.numel() and bool(_close(mine, other).all()):
         return True
@@ -255,9 +272,21 @@ def _same(step: Step, theirs: Step) -> bool:
         flipped = other.reshape(theirs.shape).T.reshape(-1)
         return mine.numel() == flipped.numel() and bool(_close(mine, flipped).all())
     size = mine.numel()
+    if _picked(step, theirs):
+        return True
     if size < 2 or other.numel() < 2 * size or other.numel() % size:
         return False
     return bool(_close(other.reshape(-1, size), mine).all(dim=1).any())
+
+
+def _picked(step: Step, theirs: Step) -> bool:
+    """``step`` holds one entry of each row of the matrix ``theirs`` (a loss's term of each
+    example's target class, ``-log(p[range(n), y])``)."""
+    rows = theirs.shape[0] if len(theirs.shape) == 2 else 0
+    if step.shape != (rows,) or rows < 2 or theirs.values.numel() != rows * theirs.shape[1]:
+        return False
+    matrix = theirs.values.reshape(theirs.shape)
+    return bool(_close(matrix, step.values[:, None]).any(dim=1).all())
 
 
 def _close(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -278,7 +278,7 @@ def _axis(node, ctx):
             yield "axis", f"`{ctx.quote(node)}` runs over the wrong axis", without(node, i)
         if kw.arg in _KEEP_KEYWORDS and isinstance(kw.value, ast.Constant):
             flipped = ast.keyword(kw.arg, ast.Constant(not kw.value.value))
-            which = "drops" if kw.value.value else "keeps"
+            which = "keeps" if kw.value.value else "drops"
             yield (
                 "axis",
                 f"`{ctx.quote(node)}` {which} the reduced axis where the shapes need otherwise",
