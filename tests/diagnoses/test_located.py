@@ -69,3 +69,17 @@ def test_a_whole_repair_s_line_is_said_of_a_check_it_makes_pass_and_nothing_name
     assert line_alone(whole, unfixed) is None
     assert line_alone(Repair(edit, (fixed,), partial=True), fixed) is None  # type: ignore[arg-type]
     assert line_alone(None, fixed) is None
+
+
+def test_a_reading_of_where_values_are_wrong_names_no_cause_beside_a_repair():
+    """A Rice learner's tanh derivative, tanh taken again of the activation: "right except where
+    |x| is large ... the branch past a threshold" says where, and there is no branch; a verified
+    repair of the code is the cause. A reading that names a formula stays a cause."""
+    from descent.diagnoses.located import _names_a_cause
+    from descent.diagnoses.values import Diagnosis
+
+    place = Diagnosis("branch", "your result is right on every entry except where |x| is large")
+    branch = Claim(("br",), place.text, "branch", reading=place)
+    power = Diagnosis("power", "your result is the square of the expected")
+    squared = Claim(("sq",), power.text, "power", reading=power)
+    assert not _names_a_cause(branch) and _names_a_cause(squared)

@@ -1083,3 +1083,25 @@ def test_a_batch_variance_mixed_into_the_running_one_is_repaired_where_it_is_rea
     )
     run = _graded_alone(tmp_path, "bn_mixed_in", module, (old, new), "-k", "batchnorm")
     assert any(re.search(said, m) for m in _messages(run, "bn_mixed_in", exercise)), run.results
+
+
+def test_a_part_repaired_only_on_large_finite_inputs_is_no_partial_repair(monkeypatch):
+    """On large inputs formulas saturate alike: an edit that passes only the checks of large
+    inputs (and their neighbours) where the results were finite is no evidence (a Rice tanh
+    derivative "repaired" there by `*` for `/`); where they were NaN, it is (an Adam without
+    eps, seen only on zero gradients)."""
+    from types import SimpleNamespace
+
+    from descent.diagnoses.edits import Edit
+
+    neighbour = Record(None, 0.5, 1.0, failed=True)  # type: ignore[arg-type]
+    large = Record(None, 0.5, 1.0, failed=True)  # type: ignore[arg-type]
+    large.failure = SimpleNamespace(check="stability", neighbour=neighbour)
+    plain = Record(None, 0.5, 1.0, failed=True)  # type: ignore[arg-type]
+    plain.failure = SimpleNamespace(check="reference value", neighbour=None)
+    monkeypatch.setattr(repair, "_repairs", lambda *a: (2, (0, 1), 0))
+    trial = repair._Trial(None, "m", ("f",), [large, neighbour, plain], [], math.inf, ("t",))
+    edit = Edit("operator", 3, "the operation ...", "", "f")
+    assert trial.first(iter([edit]), 10) is None and not trial.partials
+    large.got = float("nan")
+    assert trial.first(iter([edit]), 10) is None and list(trial.partials) == [edit]

@@ -80,12 +80,23 @@ def _at(claim: Claim, fixed: Claim) -> Claim:
     return replace(claim, located=fixed.text) if claim.kind or claim.misconception else claim
 
 
+# readings that say where the values are wrong, not why ("right except where |x| is large":
+# the branch past a threshold): a verified repair of the code says more
+WHERE_ONLY = frozenset({"branch"})
+
+
 def _names_a_cause(claim: Claim) -> bool:
     """``claim``, verified on every failing check, names a cause: a catalogued bug, a slip
-    re-run, a fact a check saw, or a reading other than a bare ratio (where none does, a
-    verified repair of the student's own code says more)."""
+    re-run, a fact a check saw, or a reading other than a bare ratio or a place
+    (:data:`WHERE_ONLY`; where none does, a verified repair of the student's own code says
+    more)."""
     return bool(
-        claim.misconception or claim.rerun or claim.fact or claim.reading and not unnamed(claim)
+        claim.misconception
+        or claim.rerun
+        or claim.fact
+        or claim.reading
+        and not unnamed(claim)
+        and claim.kind not in WHERE_ONLY
     )
 
 

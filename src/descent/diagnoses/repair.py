@@ -260,7 +260,8 @@ class _Trial:
             if not partials or edit.kind in NOT_PARTS:
                 continue
             if 0 < len(fixed) < len(self.failing) and not self._refusals(fixed):
-                self.partials.setdefault(edit, fixed)
+                if not self._large_only(fixed):
+                    self.partials.setdefault(edit, fixed)
             elif not fixed and gained >= GAINS_AT_LEAST:
                 self.gains.setdefault(edit, gained)
         return None
@@ -295,6 +296,21 @@ class _Trial:
         """The failing comparisons ``fixed`` all expect a refusal (``"raised ValueError"``):
         an edit that makes code crash passes them too, so alone they are no evidence."""
         return all(_refusal(self.failing[i]) for i in fixed)
+
+    def _large_only(self, fixed: tuple[int, ...]) -> bool:
+        """The failing comparisons ``fixed`` are all checks of large inputs (or their
+        neighbours) whose results were finite, where formulas saturate alike (a held-out tanh
+        derivative "repaired" there by `*` for `/`): alone they are no evidence. A NaN made
+        finite is (an Adam without eps, seen only on zero gradients)."""
+        records = [self.failing[i] for i in fixed]
+        return all(self._check(r) == "stability" and not non_finite(r.got) for r in records)
+
+    def _check(self, record: Record) -> str | None:
+        """The kind of check that made ``record``, or made the comparison it neighbours."""
+        for owner in self.failing:
+            if getattr(owner.failure, "neighbour", None) is record:
+                return getattr(owner.failure, "check", None)
+        return getattr(record.failure, "check", None)
 
     def part(self, edit: Edit) -> Repair | None:
         """``edit`` as a partial repair, where it passes enough failing comparisons and every
