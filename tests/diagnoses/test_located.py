@@ -75,11 +75,16 @@ def test_a_reading_of_where_values_are_wrong_names_no_cause_beside_a_repair():
     """A Rice learner's tanh derivative, tanh taken again of the activation: "right except where
     |x| is large ... the branch past a threshold" says where, and there is no branch; a verified
     repair of the code is the cause. A reading that names a formula stays a cause."""
+    from dataclasses import replace
+
     from descent.diagnoses.located import _names_a_cause
     from descent.diagnoses.values import Diagnosis
 
     place = Diagnosis("branch", "your result is right on every entry except where |x| is large")
+    place = replace(place, origin="wrong_past_threshold")
     branch = Claim(("br",), place.text, "branch", reading=place)
+    sign = Diagnosis("branch", "your result is right where x > 0 and wrong exactly where x < 0")
+    at_zero = Claim(("sg",), sign.text, "branch", reading=replace(sign, origin="wrong_branch"))
     power = Diagnosis("power", "your result is the square of the expected")
     squared = Claim(("sq",), power.text, "power", reading=power)
-    assert not _names_a_cause(branch) and _names_a_cause(squared)
+    assert not _names_a_cause(branch) and _names_a_cause(squared) and _names_a_cause(at_zero)

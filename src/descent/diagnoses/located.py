@@ -80,9 +80,10 @@ def _at(claim: Claim, fixed: Claim) -> Claim:
     return replace(claim, located=fixed.text) if claim.kind or claim.misconception else claim
 
 
-# readings that say where the values are wrong, not why ("right except where |x| is large":
-# the branch past a threshold): a verified repair of the code says more
-WHERE_ONLY = frozenset({"branch"})
+# readings that say where the values are wrong, not why ("right except where |x| is large: the
+# branch past a threshold", which holds of any formula off for large inputs): a verified repair
+# of the code says more. A branch read at a boundary (x < 0) names which case is wrong: it stays
+WHERE_ONLY = frozenset({"wrong_past_threshold"})
 
 
 def _names_a_cause(claim: Claim) -> bool:
@@ -96,7 +97,7 @@ def _names_a_cause(claim: Claim) -> bool:
         or claim.fact
         or claim.reading
         and not unnamed(claim)
-        and claim.kind not in WHERE_ONLY
+        and claim.reading.origin not in WHERE_ONLY
     )
 
 
