@@ -1105,3 +1105,28 @@ def test_a_part_repaired_only_on_large_finite_inputs_is_no_partial_repair(monkey
     assert trial.first(iter([edit]), 10) is None and not trial.partials
     large.got = float("nan")
     assert trial.first(iter([edit]), 10) is None and list(trial.partials) == [edit]
+
+
+def test_gains_are_counted_where_every_failing_comparison_was_run():
+    """An exercise with as few failing comparisons as an edit is tried on (two of a linear
+    layer's) still counts the outputs an edit made right: the search ran them all."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from descent.diagnoses.edits import Edit
+
+    expected = (torch.ones(2), torch.zeros(2))
+    records = [
+        Record(
+            lambda impl: (torch.ones(2), torch.zeros(2) + 1),
+            (torch.zeros(2), torch.ones(2)),
+            expected,
+            failed=True,
+        )
+        for _ in range(2)
+    ]  # type: ignore[arg-type]
+    impl = SimpleNamespace(edited=lambda *a: contextlib.nullcontext(object()))
+    trial = repair._Trial(impl, "m", ("f",), records, [], math.inf, ("t",))
+    edit = Edit("factor", 3, "the factor ...", "", "f")
+    assert repair._repairs(impl, "m", ("f",), edit, trial, math.inf) == (0, (), 2)

@@ -382,20 +382,25 @@ def _repairs(
         gains: list[int] = []
         for i, record in enumerate(trial.failing):
             if time.monotonic() > deadline or not fixed and i - len(fixed) >= MISSES:
-                return len(fixed), tuple(fixed), sum(gains) if min(gains, default=0) > 0 else 0
+                return len(fixed), tuple(fixed), _gained(gains)
             theirs = record.run_on(edited, watched=True)
             if theirs is not None and record.accepted(theirs):
                 fixed.append(i)
             elif not fixed and min(gains, default=1) > 0:  # past a record with no gain: none
                 gains.append(_gain(record, theirs, trial.items))
-        if len(fixed) < len(trial.failing):
-            return len(fixed), tuple(fixed), 0
+        if len(fixed) < len(trial.failing):  # (all run: as few failing as MISSES, or some fixed)
+            return len(fixed), tuple(fixed), 0 if fixed else _gained(gains)
         passed = len(fixed)
         for record in trial.passing:
             if time.monotonic() > deadline or not _passes(record, edited):
                 break
             passed += 1
         return passed, tuple(fixed), 0
+
+
+def _gained(gains: list[int]) -> int:
+    """The comparisons an edit made more outputs right on, where it made none wrong (else 0)."""
+    return sum(gains) if min(gains, default=0) > 0 else 0
 
 
 def _gain(record: Record, theirs: Any, items: dict[int, frozenset[int]]) -> int:
