@@ -49,6 +49,11 @@ def clipped(x):
 
 def normalized(e):
     return e / np.tile(e.sum(axis=0), (3, 1))
+
+
+def running(x, running_var, momentum=0.1):
+    var = x.var([0], unbiased=False)
+    return (1 - momentum) * running_var + momentum * var
 """
 
 
@@ -94,6 +99,20 @@ def test_an_unbiased_variance_is_made_biased_in_the_spelling_of_its_library():
     values = np.array([1.0, 2.0, 6.0])
     words = _first_right(_edited("spread", "reduction"), np.std, values)
     assert "`np.std(x, ddof=1)` divides by n - 1" in words
+
+
+def test_a_batch_variance_over_a_list_of_one_axis_is_read_as_mixed_in():
+    """A Tsinghua learner's `input.var([0], unbiased=False)` mixed into the running variance:
+    the axis written as a list of one still counts the rows it divides by."""
+    x = torch.tensor([[1.0, 2.0], [0.0, 5.0], [4.0, -1.0]], dtype=torch.float64)
+    old = torch.ones(2, dtype=torch.float64)
+    reference = 0.9 * old + 0.1 * x.var(0)
+    found = [(w, f) for w, f in _edited("running", "reduction") if "mixed in" in w]
+    words = _first_right(found, lambda x, v: reference, x, old)
+    assert words.endswith(
+        "`var` (the batch variance, divided by n) is mixed in where the "
+        "unbiased variance (divided by n - 1) belongs"
+    )
 
 
 def test_an_exponent_of_the_wrong_sign_is_negated_and_a_minus_sign_is_not_doubled():

@@ -116,6 +116,36 @@ def test_a_function_defined_again_is_reached_under_the_name_it_was_kept_under():
     ]
 
 
+KEPT_IN_A_TUPLE = """
+def sigmoid(x):
+    return x
+
+
+def sigmoid_backward(x):
+    return x * (1 - x)
+
+
+_src_sigmoid, _src_sigmoid_backward = sigmoid, sigmoid_backward
+
+
+def sigmoid_backward(dy, cache):
+    return dy * _src_sigmoid_backward(cache)
+"""
+
+
+def test_functions_kept_under_other_names_in_one_tuple_are_each_reached():
+    """A Fudan wrapper's `_src_sigmoid, _src_sigmoid_backward = sigmoid, sigmoid_backward`
+    before the kit's `sigmoid_backward` is defined again: the course's backward is a unit under
+    its second name; `sigmoid`, never defined again, keeps its own."""
+    found = units(KEPT_IN_A_TUPLE)
+    assert list(found) == ["sigmoid", "_src_sigmoid_backward", "sigmoid_backward"]
+    assert found["_src_sigmoid_backward"].lineno == 6
+    assert reached(functions(KEPT_IN_A_TUPLE), ("sigmoid_backward",)) == [
+        "sigmoid_backward",
+        "_src_sigmoid_backward",
+    ]
+
+
 COURSE_OBJECT = """
 class Network:
     def __init__(self, sizes):
@@ -130,6 +160,7 @@ class Network:
 
 _NET = Network.__new__(Network)
 _OTHER = Network([3, 2])
+_BARE = object.__new__(Network)
 
 
 def mse_backward(dloss, cache):
@@ -140,10 +171,11 @@ def mse_backward(dloss, cache):
 
 def test_a_method_called_on_a_module_level_object_is_reached_and_nothing_else_of_its_class():
     """A course's class kept whole and one object of it made at the module's top (a UIUC
-    wrapper's `_NET = NeuralNetwork.__new__(NeuralNetwork)`): the method called on the object is
+    wrapper's `_NET = NeuralNetwork.__new__(NeuralNetwork)`, an Alberta one's `object.__new__`):
+    the method called on the object is
     the class's, and the class's other methods (`__init__`, `forward`) are not spent trials on."""
     objects = instances(COURSE_OBJECT)
-    assert objects == {"_NET": "Network", "_OTHER": "Network"}
+    assert objects == {"_NET": "Network", "_OTHER": "Network", "_BARE": "Network"}
     assert reached(functions(COURSE_OBJECT), ("mse_backward",), objects=objects) == [
         "mse_backward",
         "Network.mse_grad",

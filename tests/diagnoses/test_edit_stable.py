@@ -278,3 +278,57 @@ def test_an_exp_of_scores_shifted_by_the_wrong_maximum_is_not_said_to_overflow()
     assert all("other than each slice's own maximum" in t for t in shifts)
     plain = [e.text for e in edits(GLOBAL_SHIFT, "plain") if e.kind == "shift"]
     assert plain and all("overflows for large scores" in t for t in plain), plain
+
+
+ZERO_DIVISORS = """
+import numpy as np
+import torch
+
+
+def mask(x, p, eps=1e-8):
+    keep = np.random.binomial(1, 1 - p, x.shape) / (1 - p)
+    return x * keep / np.sqrt(x.shape[0] + eps)
+
+
+def scaled(x, keep):
+    return (1 / keep) * x
+
+
+def l1(w):
+    return w / np.abs(w)
+
+
+def drawn(x):
+    return x / np.random.rand()
+"""
+
+
+def _zero(function: str) -> list:
+    """(words, the edited function run as code) of each zero-divisor edit of ``function``."""
+    found = []
+    for edit in edits(ZERO_DIVISORS, function):
+        if edit.kind == "zero":
+            space: dict = {"np": np, "torch": torch}
+            exec(compile(edit.source, "<edited>", "exec"), space)  # noqa: S102 - the test's text
+            found.append((edit.text, space[function]))
+    return found
+
+
+def test_a_division_by_what_is_zero_in_an_allowed_case_is_given_a_value_of_its_own():
+    """FAU and Fudan learners' dropout at p == 1 (0 / 0 in an array, ZeroDivisionError in a
+    Python float) and a Rice learner's L1 subgradient `w / |w|` at w == 0: zero there, and the
+    same quotient elsewhere, for a number, an array and a tensor."""
+    [(words, mask)] = _zero("mask")  # not the root of a count with eps
+    assert "`np.random.binomial(1, 1 - p, x.shape) / (1 - p)` divides by `1 - p`" in words
+    assert "that case needs a value of its own" in words
+    with np.errstate(all="raise"):
+        assert np.array_equal(mask(np.ones((3, 2)), 1.0), np.zeros((3, 2)))
+    [(_, scaled)] = _zero("scaled")
+    assert np.array_equal(scaled(np.ones(4), 0.0), np.zeros(4))
+    assert np.allclose(scaled(np.ones(4), 0.5), 2 * np.ones(4))
+    assert torch.equal(scaled(torch.ones(2), torch.tensor(0.0)), torch.zeros(2))
+    [(_, l1)] = _zero("l1")
+    w = np.array([-2.0, 0.0, 3.0])
+    with np.errstate(all="raise"):
+        assert np.array_equal(l1(w), np.sign(w))
+    assert _zero("drawn") == []  # a draw written three times over is three draws

@@ -72,7 +72,8 @@ def mixed_in(node, ctx):
 
 def _spread_count(node: ast.expr) -> ast.expr | None:
     """The count a variance ``node`` divides by (``np.var(x, axis=0)``, ``x.var(dim=0,
-    unbiased=False)``: ``x.shape[0]``), where it divides by n and its axis is one number."""
+    unbiased=False)``, ``x.var([0], unbiased=False)``: ``x.shape[0]``), where it divides by n
+    and its axis is one number."""
     if not (isinstance(node, ast.Call) and callee(node) == "var"):
         return None
     owner = node.func.value if isinstance(node.func, ast.Attribute) else None
@@ -86,6 +87,8 @@ def _spread_count(node: ast.expr) -> ast.expr | None:
         and not _number(k.value, False)
         for k in node.keywords
     )
+    if len(axes) == 1 and isinstance(axes[0], (ast.List, ast.Tuple)):  # `x.var([0], ...)`
+        axes = axes[0].elts
     if data is None or unbiased or len(axes) != 1 or not isinstance(axes[0], ast.Constant):
         return None
     shape = ast.Attribute(copy.deepcopy(data), "shape", ast.Load())

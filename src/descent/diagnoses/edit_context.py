@@ -94,22 +94,31 @@ def units(source: str) -> dict[str, ast.FunctionDef | ast.ClassDef]:
 
 def _kept_names(body: list[ast.stmt]) -> dict[int, str]:
     """{position of a definition: the second name it is kept under} for each top-level ``g =
-    f`` whose ``f`` is defined before it and again after it."""
+    f`` (or ``g1, g2 = f1, f2``) whose ``f`` is defined before it and again after it."""
     where: dict[str, list[int]] = {}
     for i, node in enumerate(body):
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
             where.setdefault(node.name, []).append(i)
     kept: dict[int, str] = {}
     for i, node in enumerate(body):
-        if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Name)):
-            continue
-        defs = where.get(node.value.id, [])
-        before = [j for j in defs if j < i]
-        if before and any(j > i for j in defs) and len(node.targets) == 1:
-            target = node.targets[0]
-            if isinstance(target, ast.Name):
+        for target, value in _pairs(node):
+            defs = where.get(value.id, [])
+            before = [j for j in defs if j < i]
+            if before and any(j > i for j in defs):
                 kept.setdefault(before[-1], target.id)
     return kept
+
+
+def _pairs(node: ast.stmt) -> list[tuple[ast.Name, ast.Name]]:
+    """(name, name) for each ``g = f`` in ``node``, item by item in ``g1, g2 = f1, f2``."""
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+        return []
+    target, value = node.targets[0], node.value
+    if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple):
+        pairs = list(zip(target.elts, value.elts)) if len(target.elts) == len(value.elts) else []
+    else:
+        pairs = [(target, value)]
+    return [(t, v) for t, v in pairs if isinstance(t, ast.Name) and isinstance(v, ast.Name)]
 
 
 _MANGLED = re.compile(r"_[A-Za-z]\w*?__\w+")
@@ -244,7 +253,7 @@ def _bound(body: list[ast.stmt], units: set[str], prefix: str) -> dict[str, str]
 
 def instances(source: str) -> dict[str, str]:
     """The module's top-level names bound to an object of one of its classes (``_net =
-    Network(...)`` or ``Network.__new__(Network)``), each with its class's name: a method read
+    Network(...)``, ``object.__new__(Network)``), each with its class's name: a method read
     off such a name (``_net.mse_grad(y, p)``) is that class's."""
     try:
         tree = ast.parse(source)
@@ -255,11 +264,20 @@ def instances(source: str) -> dict[str, str]:
     for n in tree.body:
         if not (isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)):
             continue
-        made = n.value.func
-        made = made.value if isinstance(made, ast.Attribute) else made  # `Network.__new__(...)`
+        made = _made(n.value)
         if isinstance(made, ast.Name) and made.id in classes:
             found.update((t.id, made.id) for t in n.targets if isinstance(t, ast.Name))
     return found
+
+
+def _made(call: ast.Call) -> ast.expr:
+    """What ``call`` makes an object of: ``Network`` in ``Network(...)``,
+    ``Network.__new__(Network)`` and ``object.__new__(Network)`` (a wrapper's way of making one
+    without running its ``__init__``)."""
+    made = call.func
+    if isinstance(made, ast.Attribute) and made.attr == "__new__" and call.args:
+        return call.args[0]
+    return made.value if isinstance(made, ast.Attribute) else made
 
 
 def read(

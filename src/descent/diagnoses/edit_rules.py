@@ -33,7 +33,7 @@ from .edit_nodes import (
     without,
 )
 from .edit_shapes import count_missing, count_of, input_shape, is_shape
-from .edit_stable import eps_under_root, shift, stable_log, stable_ratio
+from .edit_stable import eps_under_root, shift, stable_log, stable_ratio, zero_divisor
 from .edit_state import accumulated, stored_back
 
 Rule = Callable[[ast.AST, Context], Iterator[tuple[str, str, ast.AST]]]  # (kind, text, new node)
@@ -725,6 +725,7 @@ RULES: tuple[Rule, ...] = (
     _constant_for_argument,
     _left_out,
     eps_under_root,
+    zero_divisor,
     _ignored_input,
     _root,
     _root_term,
