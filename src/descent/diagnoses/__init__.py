@@ -70,6 +70,8 @@
 * :mod:`.edit_shapes`        the edit of a result's layout: returned in the shape the input came in.
 * :mod:`.edit_stable`        edits that make an unstable formula stable: a log, a ratio of exps, a
                              shift.
+* :mod:`.edit_cases`         edits for a case the docstring allows: a division by 0 there, a refusal
+                             of it.
 * :mod:`.edit_nodes`         helpers the edit rules share: a call read, a changed copy of it
                              written.
 * :mod:`.edit_context`       what a repair reads before editing: what runs, a function's settings

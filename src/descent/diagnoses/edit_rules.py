@@ -11,6 +11,7 @@ import copy
 from collections.abc import Callable, Iterator
 
 from .edit_calls import applied_again, biased, clip_bound, exp_sign, extreme, mixed_in, unsquared
+from .edit_cases import refusal, zero_divisor
 from .edit_context import Context, bound
 from .edit_names import lag, near_name, other_name, undefined_name
 from .edit_nodes import (
@@ -33,7 +34,7 @@ from .edit_nodes import (
     without,
 )
 from .edit_shapes import count_missing, count_of, input_shape, is_shape
-from .edit_stable import eps_under_root, shift, stable_log, stable_ratio, zero_divisor
+from .edit_stable import eps_under_root, shift, stable_log, stable_ratio
 from .edit_state import accumulated, stored_back
 
 Rule = Callable[[ast.AST, Context], Iterator[tuple[str, str, ast.AST]]]  # (kind, text, new node)
@@ -726,6 +727,7 @@ RULES: tuple[Rule, ...] = (
     _left_out,
     eps_under_root,
     zero_divisor,
+    refusal,
     _ignored_input,
     _root,
     _root_term,

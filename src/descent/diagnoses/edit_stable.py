@@ -1,9 +1,8 @@
 """Edits that make an unstable formula stable, read from the student's own code: an exp of
 unshifted scores shifted by their maximum (a softmax), a log taken of a probability (a sigmoid,
 one minus a sigmoid, a softmax's ratio) written from the scores themselves, ``log(1 + exp(z))``
-written as a softplus, a sigmoid or a tanh written as a ratio of exps rewritten so that no
-exp overflows into inf / inf, and a division by what is 0 in a case the docstring allows given
-a value of its own there. A name is read through to the value it was last given before the
+written as a softplus, and a sigmoid or a tanh written as a ratio of exps rewritten so that no
+exp overflows into inf / inf. A name is read through to the value it was last given before the
 line that reads it (``p = sigmoid(z)``, then ``np.log(p)``). The words say what overflows or
 underflows, never the stable form. The rules are part of :data:`descent.diagnoses.edit_rules.RULES`.
 """
@@ -50,13 +49,7 @@ SCALAR = (
     "takes math.exp of a number that can pass about 709, where math.exp raises OverflowError "
     "(for inputs far below 0): only a number <= 0 belongs exponentiated"
 )
-ZERO = (
-    "divides by `{}`, which is 0 in a case the docstring allows (a probability of 0, an entry "
-    "that is 0): that case needs a value of its own"
-)
 _LOGS = frozenset({"log"})
-# calls a divisor may make and still be written three times over: each gives the same value
-_PURE = frozenset({"abs", "absolute", "sqrt", "norm", "sum", "max", "amax", "float"})
 
 
 def shift(node, ctx):
@@ -124,32 +117,6 @@ def eps_under_root(node, ctx):
 
 def _named(node: ast.AST) -> bool:
     return isinstance(node, (ast.Name, ast.Attribute)) or isinstance(node, ast.Subscript)
-
-
-def zero_divisor(node, ctx):
-    """``a / b`` where ``b`` is 0 in a case the docstring allows (dropout's keep probability at
-    p == 1, an L1 subgradient's ``w / abs(w)`` at w == 0): the quotient made 0 where ``b`` is,
-    and left as it is elsewhere (written so that a number, an array and a tensor all take it).
-    No divisor with a stability term, a count read off a shape, or a call that may not give
-    the same value twice."""
-    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)):
-        return
-    below = node.right
-    if isinstance(below, ast.Constant) or not _may_be_zero(below):
-        return
-    zero = ast.Compare(copy.deepcopy(below), [ast.Eq()], [ast.Constant(0)])
-    moved = ast.BinOp(copy.deepcopy(below), ast.Add(), zero)
-    kept = ast.Compare(copy.deepcopy(below), [ast.NotEq()], [ast.Constant(0)])
-    new = ast.BinOp(ast.BinOp(copy.deepcopy(node.left), ast.Div(), moved), ast.Mult(), kept)
-    yield "zero", f"`{ctx.quote(node)}` {ZERO.format(ctx.quote(below))}", new
-
-
-def _may_be_zero(node: ast.expr) -> bool:
-    text = ast.unparse(node)
-    if STABILITY.search(text) or "shape" in text or "size" in text or "len(" in text:
-        return False
-    calls = [n for n in ast.walk(node) if isinstance(n, ast.Call)]
-    return all(callee(c) in _PURE for c in calls)
 
 
 def _under_root(node: ast.AST) -> ast.expr | None:

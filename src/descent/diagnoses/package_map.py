@@ -417,6 +417,14 @@ MODULES: tuple[Module, ...] = (
         stage="verification",
     ),
     Module(
+        "edit_cases",
+        "the student's own source, as a tree",
+        "edits for a case the docstring allows: a division by 0 there, a refusal of it.",
+        "nothing alone: a quotient given a value of its own where its divisor is 0, an assert "
+        "or a test that raises left out",
+        stage="verification",
+    ),
+    Module(
         "edit_nodes",
         "the student's own source, as a tree",
         "helpers the edit rules share: a call read, a changed copy of it written.",

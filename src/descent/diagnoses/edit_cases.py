@@ -1,0 +1,63 @@
+"""Edits for a case the docstring allows that the student's code does not take: a division by
+what is 0 there (dropout's keep probability at p == 1, an L1 subgradient's ``w / abs(w)`` at
+w == 0) given a value of its own, and a refusal of it (``if not 0 < keep <= 1: raise``, an
+``assert``) left out. No grader expects an exercise to raise, so a refusal left out breaks no
+check the code passed. The rules are part of :data:`descent.diagnoses.edit_rules.RULES`."""
+
+from __future__ import annotations
+
+import ast
+import copy
+
+from .edit_context import STABILITY
+from .edit_nodes import callee
+
+ZERO = (
+    "divides by `{}`, which is 0 in a case the docstring allows (a probability of 0, an entry "
+    "that is 0): that case needs a value of its own"
+)
+REFUSED = "stops the code in a case the docstring allows, which it should compute instead"
+# calls a divisor may make and still be written three times over: each gives the same value
+_PURE = frozenset({"abs", "absolute", "sqrt", "norm", "sum", "max", "amax", "float"})
+
+
+def zero_divisor(node, ctx):
+    """``a / b`` where ``b`` is 0 in a case the docstring allows: the quotient made 0 where
+    ``b`` is, and left as it is elsewhere (written so that a number, an array and a tensor all
+    take it). No divisor with a stability term, a count read off a shape, or a call that may
+    not give the same value twice."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)):
+        return
+    below = node.right
+    if isinstance(below, ast.Constant) or not _may_be_zero(below):
+        return
+    zero = ast.Compare(copy.deepcopy(below), [ast.Eq()], [ast.Constant(0)])
+    moved = ast.BinOp(copy.deepcopy(below), ast.Add(), zero)
+    kept = ast.Compare(copy.deepcopy(below), [ast.NotEq()], [ast.Constant(0)])
+    new = ast.BinOp(ast.BinOp(copy.deepcopy(node.left), ast.Div(), moved), ast.Mult(), kept)
+    yield "zero", f"`{ctx.quote(node)}` {ZERO.format(ctx.quote(below))}", new
+
+
+def _may_be_zero(node: ast.expr) -> bool:
+    text = ast.unparse(node)
+    if STABILITY.search(text) or "shape" in text or "size" in text or "len(" in text:
+        return False
+    calls = [n for n in ast.walk(node) if isinstance(n, ast.Call)]
+    return all(callee(c) in _PURE for c in calls)
+
+
+def refusal(node, ctx):
+    """An ``assert`` or an ``if`` whose whole body raises (with no ``else``): left out."""
+    if isinstance(node, ast.Assert):
+        said = f"`assert {ctx.quote(node.test)}`"
+    elif _raises_only(node):
+        said = f"the test `{ctx.quote(node.test)}` that raises"
+    else:
+        return
+    yield "refusal", f"{said} {REFUSED}", ast.Pass()
+
+
+def _raises_only(node: ast.AST) -> bool:
+    if not (isinstance(node, ast.If) and not node.orelse):
+        return False
+    return all(isinstance(s, ast.Raise) for s in node.body)

@@ -1,0 +1,108 @@
+"""Edits for a case the docstring allows that the code does not take
+(``descent.diagnoses.edit_cases``): a division by what is 0 there, and a refusal of it. Each
+edited function is run in that case: it gives the reference's result."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from descent.diagnoses.edits import edits
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+
+ZERO_DIVISORS = """
+import numpy as np
+import torch
+
+
+def mask(x, p, eps=1e-8):
+    keep = np.random.binomial(1, 1 - p, x.shape) / (1 - p)
+    return x * keep / np.sqrt(x.shape[0] + eps)
+
+
+def scaled(x, keep):
+    return (1 / keep) * x
+
+
+def l1(w):
+    return w / np.abs(w)
+
+
+def drawn(x):
+    return x / np.random.rand()
+"""
+
+
+def _zero(function: str) -> list:
+    """(words, the edited function run as code) of each zero-divisor edit of ``function``."""
+    found = []
+    for edit in edits(ZERO_DIVISORS, function):
+        if edit.kind == "zero":
+            space: dict = {"np": np, "torch": torch}
+            exec(compile(edit.source, "<edited>", "exec"), space)  # noqa: S102 - the test's text
+            found.append((edit.text, space[function]))
+    return found
+
+
+def test_a_division_by_what_is_zero_in_an_allowed_case_is_given_a_value_of_its_own():
+    """FAU and Fudan learners' dropout at p == 1 (0 / 0 in an array, ZeroDivisionError in a
+    Python float) and a Rice learner's L1 subgradient `w / |w|` at w == 0: zero there, and the
+    same quotient elsewhere, for a number, an array and a tensor."""
+    [(words, mask)] = _zero("mask")  # not the root of a count with eps
+    assert "`np.random.binomial(1, 1 - p, x.shape) / (1 - p)` divides by `1 - p`" in words
+    assert "that case needs a value of its own" in words
+    with np.errstate(all="raise"):
+        assert np.array_equal(mask(np.ones((3, 2)), 1.0), np.zeros((3, 2)))
+    [(_, scaled)] = _zero("scaled")
+    assert np.array_equal(scaled(np.ones(4), 0.0), np.zeros(4))
+    assert np.allclose(scaled(np.ones(4), 0.5), 2 * np.ones(4))
+    assert torch.equal(scaled(torch.ones(2), torch.tensor(0.0)), torch.zeros(2))
+    [(_, l1)] = _zero("l1")
+    w = np.array([-2.0, 0.0, 3.0])
+    with np.errstate(all="raise"):
+        assert np.array_equal(l1(w), np.sign(w))
+    assert _zero("drawn") == []  # a draw written three times over is three draws
+
+
+REFUSALS = """
+import numpy as np
+
+
+class Dropout:
+    def __init__(self, keep):
+        if not 0 < keep <= 1:
+            raise ValueError("keep must be in (0, 1]")
+        self.keep = keep
+
+
+def backward(dy, y):
+    assert dy.ndim == 3
+    return dy * y * (1 - y)
+
+
+def checked(x):
+    if x.ndim != 2:
+        x = x.reshape(len(x), -1)
+        raise ValueError("not a matrix")
+    return x
+"""
+
+
+def test_a_refusal_of_an_allowed_case_is_left_out():
+    """An FAU learner's dropout that refuses a keep probability of 0 (p == 1) in its
+    constructor, and a Fudan learner's backward that asserts what the code never makes true:
+    each left out, the code runs on. An `if` that does more than raise is left alone."""
+    found = {e.function: e for e in edits(REFUSALS, "Dropout.__init__") if e.kind == "refusal"}
+    [edit] = found.values()
+    assert edit.line == 7 and "the test `not 0 < keep <= 1` that raises stops the code" in edit.text
+    space: dict = {"np": np}
+    exec(compile(edit.source, "<edited>", "exec"), space)  # noqa: S102 - the test's text
+    assert space["Dropout"](0.0).keep == 0.0
+    [edit] = [e for e in edits(REFUSALS, "backward") if e.kind == "refusal"]
+    assert "`assert dy.ndim == 3` stops the code in a case the docstring allows" in edit.text
+    exec(compile(edit.source, "<edited>", "exec"), space)  # noqa: S102 - the test's text
+    assert np.allclose(space["backward"](np.ones(2), np.full(2, 0.5)), 0.25)
+    assert not [e for e in edits(REFUSALS, "checked") if e.kind == "refusal"]
