@@ -51,11 +51,35 @@ def test_a_name_nothing_defines_is_given_a_name_like_it_or_its_constant():
     """Coursera learners' `o` for `0` and `true`, and a variable misspelt: only names that
     neither the function, the module nor Python defines are edited so."""
     found = _texts(UNDEFINED, "relu", "name")
-    said = [t for t, _ in found if "is not defined anywhere" in t]
+    said = [t for t, _ in found if "is not defined where it is read" in t]
     assert {t.split("`")[3] for t in said} == {"o", "true", "mini_out"}
-    edited = [f for t, f in found if "is not defined anywhere" in t]
+    edited = [f for t, f in found if "is not defined where it is read" in t]
     assert any("np.maximum(0, z)" in f for f in edited)
     assert any("keepdims=True" in f for f in edited)
     assert any("+ out\n" in f + "\n" for f in edited)
     star = UNDEFINED.replace("import numpy as np", "from numpy import *")
-    assert not any("is not defined anywhere" in t for t, _ in _texts(star, "relu", "name"))
+    assert not any("is not defined where it is read" in t for t, _ in _texts(star, "relu", "name"))
+
+
+ANOTHER_S_LOCALS = """
+import numpy as np
+
+
+def train(x, eps=1e-5):
+    sample_mean, sample_var = x.mean(0), x.var(0)
+    return (x - sample_mean) / np.sqrt(sample_var + eps)
+
+
+def test(x, mean, var, eps=1e-5):
+    return (x - sample_mean) / np.sqrt(sample_var + eps)
+"""
+
+
+def test_names_local_to_another_function_are_undefined_and_put_right_together():
+    """A Peking learner's test-time batch norm reads the training function's `sample_mean` and
+    `sample_var`: NameError there, whichever one alone is put right. Both are read as the
+    names like them, `mean` and `var`, in one edit."""
+    found = _texts(ANOTHER_S_LOCALS, "test", "name")
+    both = [f for t, f in found if "`sample_mean` and `sample_var` (line 11): not defined" in t]
+    assert len(both) == 1 and "(x - mean) / np.sqrt(var + eps)" in both[0]
+    assert not _texts(ANOTHER_S_LOCALS, "train", "name")

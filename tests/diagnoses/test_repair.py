@@ -317,7 +317,7 @@ STUDENTS = {
         "    return torch.clamp(x, min=o), (x,)\n",
         "activations.relu",
         r"NameError: name 'o' is not defined.*\nlikely mistake: .*in your code, line \d+ "
-        r"\(in `relu_forward`\): `o` is not defined anywhere",
+        r"\(in `relu_forward`\): `o` is not defined where it is read",
     ),
     # the same count one off in a range's argument
     "gd_range_one_too_many": (
@@ -522,7 +522,7 @@ def test_an_argument_written_in_place_is_repaired_by_a_copy_and_by_nothing_else(
 
 class _InProcess:
     """A student whose module is ``text``, run in this process: each trial execs the edited
-    functions (what the worker does for a submission)."""
+    functions in a copy of the module's namespace (what the worker does for a submission)."""
 
     name = "two-slips"
 
@@ -535,6 +535,7 @@ class _InProcess:
     @contextlib.contextmanager
     def edited(self, module, names, source):
         namespace: dict = {}
+        exec(compile(self.text, "<module>", "exec"), namespace)  # noqa: S102 - the test's own text
         exec(compile(source, "<edited>", "exec"), namespace)  # noqa: S102 - the test's own text
         yield type("Edited", (), {n: staticmethod(namespace[n]) for n in names})
 
@@ -655,30 +656,35 @@ def _course_mse(pred, target):
 
 def mse_forward(pred, target):
     kept = {kept}
-    loss = _course_mse(pred, target)
+    loss = {course}(pred, target)
     return loss, kept
+
+
+_src_mse = _course_mse
 """
 
 
 @pytest.mark.parametrize(
-    "kept, bypassed",
+    "kept, course, bypassed",
     [
-        ("(pred - target) ** 2", True),
-        ("_course_mse(pred, target) * 0 + (pred - target) ** 2", False),
+        ("(pred - target) ** 2", "_course_mse", True),
+        ("(pred - target) ** 2", "_src_mse", True),
+        ("_course_mse(pred, target) * 0 + (pred - target) ** 2", "_course_mse", False),
     ],
 )
-def test_an_edit_that_stops_returning_the_module_s_own_result_is_no_repair(kept, bypassed):
+def test_an_edit_that_stops_returning_the_module_s_own_result_is_no_repair(kept, course, bypassed):
     """A wrapper whose result comes from the learner's function can be made to pass by
     returning another variable instead (a CMU learner's `loss` swapped for the wrapper's
-    reference value): that edit goes around the mistake and names a line that only carried it.
-    Where the other variable is computed through the same functions of the module, the swap
-    stays a candidate."""
+    reference value; a Texas A&M one's, whose function the wrapper calls by a second name):
+    that edit goes around the mistake and names a line that only carried it. Where the other
+    variable is computed through the same functions of the module, the swap stays a
+    candidate."""
     book = Ledger("losses.mse")
     book.records += [
         Record(lambda m: m.mse_forward(3.0, 1.0)[0], 56.0, 4.0, True),
         Record(lambda m: m.mse_forward(2.0, 5.0)[0], 175.0, 9.0, True),
     ]
-    found = repair.search(book, _InProcess(BYPASSED.format(kept=kept)))
+    found = repair.search(book, _InProcess(BYPASSED.format(kept=kept, course=course)))
     assert (found is None) == bypassed, found
 
 

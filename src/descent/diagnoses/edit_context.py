@@ -311,14 +311,35 @@ def read(
 
 
 def _undefined(fn: ast.FunctionDef, source: str) -> frozenset[str]:
-    """The names ``fn`` reads that neither it, its module nor Python defines (``true``, a
-    variable misspelt): the code raises NameError there."""
+    """The names ``fn`` reads that neither it, its module's top level nor Python defines
+    (``true``, a variable misspelt, another function's local such as ``sample_mean`` read in a
+    test-time forward): the code raises NameError there."""
     try:
         module = ast.parse(source)
     except (SyntaxError, ValueError):
         return frozenset()
     defined = set(dir(builtins))
-    for node in ast.walk(module):
+    for top in module.body:
+        if isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(top.name)  # what a function or class body binds is its own
+            defined.update(n for g in _globals(top) for n in g.names)
+            continue
+        if not _defines(top, defined):
+            return frozenset()  # `from numpy import *`: anything may be defined
+    for node in ast.walk(fn):
+        if not _defines(node, defined):
+            return frozenset()
+    read = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return frozenset(read - defined)
+
+
+def _globals(unit: ast.AST) -> list[ast.Global]:
+    return [n for n in ast.walk(unit) if isinstance(n, ast.Global)]
+
+
+def _defines(tree: ast.AST, defined: set[str]) -> bool:
+    """Add the names ``tree`` binds to ``defined``; ``False`` for a star import."""
+    for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             defined.add(node.id)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -327,12 +348,11 @@ def _undefined(fn: ast.FunctionDef, source: str) -> frozenset[str]:
             defined.add(node.arg)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             if any(a.name == "*" for a in node.names):
-                return frozenset()  # `from numpy import *`: anything may be defined
+                return False
             defined.update((a.asname or a.name).split(".")[0] for a in node.names)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             defined.update(node.names)
-    read = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    return frozenset(read - defined)
+    return True
 
 
 def _stores(fn: ast.FunctionDef) -> dict[str, list[tuple[int, ast.expr | None]]]:

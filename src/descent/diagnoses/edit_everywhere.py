@@ -2,7 +2,7 @@
 wherever the student's function writes it (a number typed in for an argument, a reduction over
 the whole array, a function applied to what has it already, a power typed in for the step counter, an exp of unshifted scores, a log of a
 probability, a value never stored back or replaced where it gathers, a probability's
-complement), for a mistake repeated across lines that no single edit undoes. Each yields
+complement, names nothing defines), for a mistake repeated across lines that no single edit undoes. Each yields
 ``(kind, line, words, the edited function)``; the words name every line. The one-place rules
 are :mod:`descent.diagnoses.edit_rules`'s.
 """
@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 
 from .edit_calls import applied_again
 from .edit_context import Context, frozen
+from .edit_names import undefined_name, unset_attribute
 from .edit_rules import (
     TWIN_RULES,
     constant_text,
@@ -41,6 +42,7 @@ def everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, st
         _complements_everywhere(fn, ctx),
         _twins_everywhere(fn, ctx),
         _again_everywhere(fn, ctx),
+        _undefined_everywhere(fn, ctx),
     )
 
 
@@ -137,6 +139,38 @@ def _again_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, 
         )
         edited = _Same(nodes[0], inner).visit(copy.deepcopy(fn))
         yield kind, min(n.lineno for n in nodes), said, ast.fix_missing_locations(edited)
+
+
+def _undefined_everywhere(
+    fn: ast.FunctionDef, ctx: Context
+) -> Iterator[tuple[str, int, str, ast.AST]]:
+    """Each name nothing defines, and each attribute of ``self`` nothing sets, read as the first
+    one like it, at every place at once (``sample_mean`` and ``sample_var`` in a test-time
+    forward given ``mean`` and ``var``; ``self.beta`` read twice where ``self.bata`` is set): a
+    function that reads two such stops at the first whichever one alone is put right."""
+    # one with none like it is left as it is (a name a wrapper sets through `globals()`)
+    alike: dict[str, tuple | None] = {}
+    nodes = []
+    for node in ast.walk(fn):
+        rule = undefined_name if isinstance(node, ast.Name) else unset_attribute
+        if frozen(node) or not isinstance(node, (ast.Name, ast.Attribute)):
+            continue
+        key = ast.dump(node)
+        if key not in alike:
+            alike[key] = next(rule(node, ctx), None)
+        if alike[key] is not None:
+            nodes.append(node)
+    if len(nodes) < 2:
+        return
+    edited: ast.AST = copy.deepcopy(fn)
+    for node in {ast.dump(n): n for n in nodes}.values():
+        edited = _Same(node, alike[ast.dump(node)][2]).visit(edited)  # type: ignore[index]
+    names = [f"`{ctx.quote(n)}`" for n in {ast.dump(n): n for n in nodes}.values()]
+    listed = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+    lines = ", ".join(map(str, sorted({n.lineno for n in nodes})))
+    where = f"(line {lines})" if "," not in lines else f"(lines {lines})"
+    said = f"{listed} {where}: not defined or set where read; ones like them belong there"
+    yield "name", min(n.lineno for n in nodes), said, ast.fix_missing_locations(edited)
 
 
 def _exps_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:

@@ -1,6 +1,7 @@
 """The rules of a repair's edits that swap one name for another: a variable of a name like
 the one written (``s`` for ``s_corrected``, ``beta1`` for ``beta2``), a name nothing defines
-(``true``, ``o`` for ``0``), a value one step behind or ahead (a remembered value for its update
+(``true``, ``o`` for ``0``), an attribute nothing sets (``self.beta`` where the constructor
+sets ``self.bata``), a value one step behind or ahead (a remembered value for its update
 of this call), and any other variable of the function. Part of
 :data:`descent.diagnoses.edit_rules.RULES`; the words never name the variable that belongs,
 only the one written (a lag says which way it is off).
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 from collections.abc import Iterator
 
 from .edit_context import Context
@@ -32,13 +34,57 @@ def undefined_name(node, ctx):
     a name like it, or the constant it was meant to be."""
     if not (isinstance(node, ast.Name) and node.id in ctx.undefined):
         return
-    said = f"`{node.id}` is not defined anywhere: a name like it belongs there"
+    said = f"`{node.id}` is not defined where it is read: a name like it belongs there"
     constant = {"true": True, "false": False, "none": None, "o": 0}.get(node.id.lower(), ...)
     if constant is not ...:
         yield "name", said, ast.Constant(constant)
     alike = difflib.get_close_matches(node.id, ctx.names, n=3, cutoff=0.75)
     for other in dict.fromkeys([*alike, *(n for n in ctx.names if near(node.id, n))]):
         yield "name", said, ast.Name(other, ast.Load())
+
+
+def unset_attribute(node, ctx):
+    """An attribute of ``self`` read that nothing in the module sets (``self.beta`` where the
+    constructor stores ``self.bata``): one of a name like it that the module sets."""
+    if not (isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load)):
+        return
+    if not (isinstance(node.value, ast.Name) and node.value.id == "self"):
+        return
+    named = _named_attributes(ctx.source)
+    if named is None or node.attr in named[0]:
+        return
+    stored = sorted(named[1])  # the candidates: what the module sets on an object of its own
+    alike = difflib.get_close_matches(node.attr, stored, n=3, cutoff=0.75)
+    for other in dict.fromkeys([*alike, *(n for n in stored if near(node.attr, n))]):
+        yield (
+            "name",
+            f"`self.{node.attr}` is never set: an attribute of a name like it belongs there",
+            ast.Attribute(ast.Name("self", ast.Load()), other, ast.Load()),
+        )
+
+
+@functools.lru_cache(maxsize=8)
+def _named_attributes(source: str) -> tuple[frozenset[str], frozenset[str]] | None:
+    """Every attribute name the module sets, defines or names in a string (``setattr``,
+    ``getattr``), and those it sets on ``self``: ``None`` where it cannot be read."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    named: set[str] = set()
+    on_self: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            named.add(node.attr)
+            if isinstance(node.value, ast.Name) and node.value.id == "self":
+                on_self.add(node.attr)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            named.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            named.add(node.id)  # a class body's own attribute
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            named.add(node.value)
+    return frozenset(named), frozenset(on_self)
 
 
 def near(a: str, b: str) -> bool:

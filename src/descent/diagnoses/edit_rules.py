@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from .edit_calls import applied_again, biased, clip_bound, exp_sign, extreme, mixed_in, unsquared
 from .edit_cases import refusal, zero_divisor
 from .edit_context import Context, bound
-from .edit_names import lag, near_name, other_name, undefined_name
+from .edit_names import lag, near_name, other_name, undefined_name, unset_attribute
 from .edit_nodes import (
     AXIS_KEYWORDS,
     CLIPS,
@@ -36,6 +36,7 @@ from .edit_nodes import (
 from .edit_shapes import count_missing, count_of, input_shape, is_shape
 from .edit_stable import eps_under_root, shift, stable_log, stable_ratio
 from .edit_state import accumulated, stored_back
+from .edit_types import whole_number
 
 Rule = Callable[[ast.AST, Context], Iterator[tuple[str, str, ast.AST]]]  # (kind, text, new node)
 
@@ -738,6 +739,7 @@ RULES: tuple[Rule, ...] = (
     _copy,
     lag,
     undefined_name,
+    unset_attribute,
     near_name,
     _axis,
     _reduction,
@@ -757,6 +759,7 @@ RULES: tuple[Rule, ...] = (
     biased,
     _comparison,
     _count,
+    whole_number,
     _term,
     input_shape,
     count_missing,

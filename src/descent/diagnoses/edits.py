@@ -55,9 +55,9 @@ def edits(source: str, function: str) -> Iterator[Edit]:
 
 def by_kind(source: str, names: tuple[str, ...]) -> Iterator[Edit]:
     """The single edits of the functions ``names`` of the module ``source``, kind by kind in
-    :data:`RULES`' order and, within a kind, function by function (the most telling kind of
-    change in a helper comes before a less telling one in the function called first);
-    :data:`MAX_EDITS` per function at most."""
+    :data:`RULES`' order and, within a kind, function by function, the last of ``names`` (the
+    functions called last) first (the most telling kind of change in a helper comes before a
+    less telling one in the function called first); :data:`MAX_EDITS` per function at most."""
     yield from _by_kind(source, functions(source), units(source), names)
 
 
@@ -104,7 +104,10 @@ def _key(edit: Edit) -> tuple[str, int, str]:
 def _by_kind(
     source: str, defs: dict, units: dict, names: tuple[str, ...], alone: set | None = None
 ) -> Iterator[Edit]:
-    sites = [_Site(source, defs, units, n) for n in names if n in defs]
+    # the functions called last first: where an edit of a caller and one of the function it
+    # calls both repair (a division by the count added where a wrapper scales what a learner's
+    # gradient returns, or in that gradient), the formula is the callee's
+    sites = [_Site(source, defs, units, n) for n in reversed(names) if n in defs]
     for rule in (None, *RULES):  # None: a number replaced everywhere it is written
         for site in sites:
             yield from site.edits(rule, alone)

@@ -425,6 +425,14 @@ MODULES: tuple[Module, ...] = (
         stage="verification",
     ),
     Module(
+        "edit_types",
+        "the student's own source, as a tree",
+        "the edit of a number's type: a whole number written where a float belongs.",
+        "nothing alone: an int argument of max or min, or an int assigned, returned or chosen, "
+        "written as a float",
+        stage="verification",
+    ),
+    Module(
         "edit_nodes",
         "the student's own source, as a tree",
         "helpers the edit rules share: a call read, a changed copy of it written.",

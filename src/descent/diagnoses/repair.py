@@ -124,6 +124,7 @@ def search(book: Ledger, impl: Any) -> Repair | None:
     deadline = start + min(SECONDS, TOTAL_SECONDS - _SPENT.get(id(impl), 0.0))
     reach = tuple(reached(defs, roots, aliases(source), bases(source), instances(source)))
     trial = _Trial(impl, exercise.module, names, failing, passing, deadline, tried)
+    trial.crashed = {id(r) for r in book.crashed}
     try:
         with timelimit.exploring():
             # the code re-run as the edits run it, unchanged, must fail as graded: a comparison
@@ -215,7 +216,7 @@ def _own(edits: Iterator[Edit], defs: dict, source: str) -> Iterator[Edit]:
     module's own functions compute (:func:`.edit_bypass.bypasses`: a wrapper made to return
     another value). A stable form written from the scores drops a call on purpose (the
     student's `sigmoid` under a log): only swaps are read so."""
-    own = set(units(source))
+    own = set(units(source)) | {a for a in aliases(source) if "." not in a}  # `_src_f = f`
     return (e for e in edits if e.kind not in SWAPS or not bypasses(defs[e.function], e.tree, own))
 
 
@@ -246,6 +247,7 @@ class _Trial:
         self.gains: dict[Edit, int] = {}  # an edit that passes none: outputs it made right
         self.items: dict[int, frozenset[int]] = {}  # the outputs the student's results had right
         self.before: dict[int, Counter] = {}  # the calls the unedited code made (_runs_own)
+        self.crashed: set[int] = set()  # the failing comparisons the student's code raised in
 
     def first(self, edits: Iterator[Edit], trials: int, partials: bool = True) -> Edit | None:
         for tried, edit in enumerate(edits):
@@ -370,7 +372,9 @@ def _repairs(
 ) -> tuple[int, tuple[int, ...], int]:
     """How many of the trial's comparisons pass with ``edit`` in place, which of its failing
     ones do (their indices), and, while none does, on how many of those run it makes more of a
-    result's outputs right and none wrong (0 where it makes one wrong). The failing ones are
+    result's outputs right and none wrong, or runs through where the student's code raised (0
+    where it makes one wrong: a learner's RMSprop that reads ``self.beta``, set as ``self.bata``,
+    and puts eps under the root runs through with the name put right, and is still wrong). The failing ones are
     all run once one passes, so that an edit that repairs one mistake of two is seen wherever
     its comparison stands (a partial repair); an edit that repairs none is given up after
     :data:`MISSES` of them; the passing ones are run, in turn until one fails, only where every
@@ -387,7 +391,8 @@ def _repairs(
             if theirs is not None and record.accepted(theirs):
                 fixed.append(i)
             elif not fixed and min(gains, default=1) > 0:  # past a record with no gain: none
-                gains.append(_gain(record, theirs, trial.items))
+                ran = id(record) in trial.crashed and theirs is not None
+                gains.append(1 if ran else _gain(record, theirs, trial.items))
         if len(fixed) < len(trial.failing):  # (all run: as few failing as MISSES, or some fixed)
             return len(fixed), tuple(fixed), 0 if fixed else _gained(gains)
         passed = len(fixed)
