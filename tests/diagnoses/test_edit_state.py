@@ -4,6 +4,7 @@ such value at once too (``descent.diagnoses.edit_everywhere``)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from .test_edit_rules import _texts
@@ -158,3 +159,51 @@ def test_a_name_a_loop_hands_out_made_a_new_value_is_written_back_in_place():
     assert not any("scaled" in t for t in said)
     both = [f for t, f in found if "and the other values (lines 8, 9)" in t]
     assert both and "m[...] = 0.9 * m" in both[0] and "v[...] = 0.999 * v" in both[0]
+
+
+FOLDED = """
+import numpy as np
+
+
+class Momentum:
+    def update(self, w, dw, b, db):
+        self.v = self.mu * self.v + self.lr * dw
+        w -= self.v
+        self.vb = self.mu * self.vb + self.lr * db * 0.5
+        step = self.vb
+        b -= step
+        return w, b
+
+
+def cs231n(w, dw, config):
+    v = config["momentum"] * config["velocity"] - config["learning_rate"] * dw
+    return w + v, v
+"""
+
+
+class _Kept:
+    mu, lr, v, vb = 0.9, 0.1, 1.0, 2.0
+
+
+def test_a_rate_folded_into_the_velocity_is_put_on_the_step():
+    """A NUS learner's `m = beta * m + lr * g; w -= m` (PyTorch's buffer form only while the
+    rate never changes), a Purdue one's with the bias's velocity handed on through `step`, and
+    the CS231n form `v = mu * v - lr * dw; w + v`: the rate taken out of the velocity and put
+    on the step, every velocity of the function at once first."""
+    found = _texts(FOLDED, "Momentum.update", "rate")
+    said, edited = found[0]
+    assert (
+        "the learning rate `self.lr` is folded into `self.v` (line 7), which a step then adds "
+        "(line 8): a rate that changes between calls rescales only the newest gradient"
+    ) in said
+    space: dict = {"np": np}
+    exec(edited, space)  # noqa: S102 - the test's text
+    kept = _Kept()
+    w, b = space["update"](kept, 1.0, 1.0, 3.0, 1.0)
+    assert (kept.v, kept.vb) == (1.9 * 1, 0.9 * 2.0 + 0.5)  # the buffers: no rate in them
+    assert np.isclose(w, 1.0 - 0.1 * 1.9) and np.isclose(b, 3.0 - 0.1 * 2.3)
+    assert len(found) == 3  # both at once, then each alone
+    [(said, edited)] = _texts(FOLDED, "cs231n", "rate")
+    assert "`config['learning_rate']` is folded into `v` (line 16)" in said
+    assert "v = config['momentum'] * config['velocity'] - dw" in edited
+    assert "w + config['learning_rate'] * v" in edited

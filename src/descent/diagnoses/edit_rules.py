@@ -35,7 +35,7 @@ from .edit_nodes import (
 )
 from .edit_shapes import count_missing, count_of, input_shape, is_shape
 from .edit_stable import eps_under_root, shift, stable_log, stable_ratio
-from .edit_state import accumulated, stored_back
+from .edit_state import accumulated, folded_rate, stored_back
 from .edit_types import whole_number
 
 Rule = Callable[[ast.AST, Context], Iterator[tuple[str, str, ast.AST]]]  # (kind, text, new node)
@@ -734,6 +734,7 @@ RULES: tuple[Rule, ...] = (
     _root_term,
     _statements,
     stored_back,
+    folded_rate,
     _boundary,
     _in_place,
     _copy,

@@ -1,13 +1,14 @@
 """The rules of a repair's edits for state a call keeps for the next: a value computed from one
 the state holds (an entry of a settings dict, an attribute of the object) and never stored back,
 so that every call starts from the old one; a value kept on an object replaced where each call
-adds its part. Part of :data:`descent.diagnoses.edit_rules.RULES`.
+adds its part; a learning rate folded into a kept velocity. Part of :data:`descent.diagnoses.edit_rules.RULES`.
 """
 
 from __future__ import annotations
 
 import ast
 import copy
+import re
 
 from .edit_names import near
 from .edit_nodes import LIBRARIES
@@ -140,3 +141,126 @@ def _kept(node: ast.AST, context: type) -> bool:
         and isinstance(owner, ast.Name)
         and (owner.id not in LIBRARIES and owner.id != "math")
     )
+
+
+_RATE = re.compile(r"^(lr|learning_rate|learningrate|eta|step_size|init_lr)$", re.IGNORECASE)
+
+
+def folded_rate(node, ctx):
+    """A learning rate folded into a velocity (``v = mu * v - lr * g``, then ``w += v``: the
+    CS231n form), which is the buffer form only while the rate never changes (a schedule's new
+    rate would scale the past steps too, yet here reaches only the newest): the rate taken out
+    of the velocity's term and put on the velocity where a step adds it; every such velocity of
+    the function at once first (a weight's and a bias's), then each alone."""
+    if node is not ctx.function:
+        return
+    walked = list(ast.walk(node))
+    found = [f for f in (_folded(n, walked) for n in walked) if f is not None]
+    found.sort(key=lambda f: walked[f[0]].lineno)
+    for chosen in ([found] if len(found) > 1 else []) + [[f] for f in found]:
+        edited = copy.deepcopy(node)
+        twins = list(ast.walk(edited))
+        for at, value, rate, steps in chosen:
+            twins[at].value = value
+            for j in steps:
+                _scaled(twins[j], rate)
+        first = walked[chosen[0][0]]
+        edited._descent_line = first.lineno
+        rate, velocity = ast.unparse(chosen[0][2]), ast.unparse(first.targets[0])
+        said = (
+            f"the learning rate `{rate}` is folded into `{velocity}` (line {first.lineno}), "
+            f"which a step then adds (line {walked[chosen[0][3][0]].lineno}): a rate that "
+            "changes between calls rescales only the newest gradient"
+        )
+        yield "rate", said, ast.fix_missing_locations(edited)
+
+
+def _folded(node: ast.AST, walked: list[ast.AST]) -> tuple | None:
+    """(its place in ``walked``, its value without the rate, the rate, the places of the
+    steps that add it) where ``node`` is ``v = mu * a ± lr * g`` and the function adds ``v``
+    (or a name given it) to a parameter."""
+    unrated = _unrated(node)
+    if unrated is None:
+        return None
+    velocity, value, rate = unrated
+    reads = [velocity] + [
+        ast.Name(n.targets[0].id, ast.Load())
+        for n in walked
+        if isinstance(n, ast.Assign)
+        and isinstance(n.targets[0], ast.Name)
+        and ast.dump(n.value) == ast.dump(velocity)
+    ]
+    inside = {id(n) for n in ast.walk(node)}
+    steps = [
+        j for j, s in enumerate(walked) if id(s) not in inside and any(_adds(s, r) for r in reads)
+    ]
+    return (walked.index(node), value, rate, steps) if steps else None
+
+
+def _unrated(node: ast.AST) -> tuple[ast.expr, ast.expr, ast.expr] | None:
+    """(the velocity, its update without the rate, the rate) where ``node`` is ``v = mu * a ±
+    lr * g`` (a decay times what was kept, and the rate a factor of the new term)."""
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+        return None
+    target, value = node.targets[0], node.value
+    if not (isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Add, ast.Sub))):
+        return None
+    if not (isinstance(value.left, ast.BinOp) and isinstance(value.left.op, ast.Mult)):
+        return None
+    split = _rate_factor(value.right)
+    if split is None:
+        return None
+    rate, rest = split
+    return _loaded(target), ast.BinOp(value.left, value.op, rest), rate
+
+
+def _rate_factor(term: ast.expr) -> tuple[ast.expr, ast.expr] | None:
+    """(the rate, the rest) where ``term`` is a product with the rate as one factor (``lr *
+    g``, ``lr * e * d``, ``g * lr``)."""
+    if not (isinstance(term, ast.BinOp) and isinstance(term.op, ast.Mult)):
+        return None
+    for rate, rest in ((term.left, term.right), (term.right, term.left)):
+        if _is_rate(rate):
+            return rate, rest
+    for side in ("left", "right"):
+        inner = _rate_factor(getattr(term, side))
+        if inner is not None:
+            other = term.right if side == "left" else term.left
+            pair = (inner[1], other) if side == "left" else (other, inner[1])
+            return inner[0], ast.BinOp(pair[0], ast.Mult(), pair[1])
+    return None
+
+
+def _is_rate(node: ast.expr) -> bool:
+    if isinstance(node, ast.Name):
+        return bool(_RATE.match(node.id))
+    if isinstance(node, ast.Attribute):
+        return bool(_RATE.match(node.attr))
+    key = node.slice if isinstance(node, ast.Subscript) else None
+    named = isinstance(key, ast.Constant) and isinstance(key.value, str)
+    return named and bool(_RATE.match(key.value))  # type: ignore[union-attr]
+
+
+def _adds(node: ast.AST, velocity: ast.expr) -> bool:
+    """``node`` adds ``velocity`` to a parameter: ``w += v``, or ``w - v`` in any expression
+    (``w = w - v``, ``return w + v, v``)."""
+    key = ast.dump(velocity)
+    if isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Add, ast.Sub)):
+        return ast.dump(node.value) == key and ast.dump(node.target) != key
+    plus = isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub))
+    return plus and ast.dump(node.right) == key  # type: ignore[attr-defined]
+
+
+def _scaled(step: ast.AST, rate: ast.expr) -> None:
+    """The velocity ``step`` adds (:func:`_adds`) made ``rate`` times it, in place."""
+    field = "value" if isinstance(step, ast.AugAssign) else "right"
+    setattr(step, field, ast.BinOp(copy.deepcopy(rate), ast.Mult(), getattr(step, field)))
+
+
+def _loaded(target: ast.expr) -> ast.expr:
+    """``target`` as it reads (a store's ``ctx`` set to load)."""
+    out = copy.deepcopy(target)
+    for n in ast.walk(out):
+        if hasattr(n, "ctx"):
+            n.ctx = ast.Load()
+    return out
