@@ -182,17 +182,23 @@ def backward(dout, cache, lr=0.1):
     made = x * 2
     made[made < 0] = 0
     x.clamp_(0)
+    flat = dout.reshape(1, -1)
+    flat[0, 0] = 0
+    shaped = made.reshape(1, -1)
+    shaped[0, 0] = 0
     return dx
 """
 
 
 def test_a_write_into_an_array_the_caller_handed_in_is_made_on_a_copy():
-    """``dx = dout`` then ``dx[x <= 0] = 0`` (three held-out ReLUs): the caller's array changes.
-    The edit copies it right before the write (NumPy's ``copy`` or a tensor's ``clone``); an
-    array the function made itself is left alone."""
+    """``dx = dout`` then ``dx[x <= 0] = 0`` (three held-out ReLUs), or a write into a view of
+    the caller's array (a NUS learner's ``gradient = inGradient.reshape(1, -1)``): the caller's
+    array changes. The edit copies it right before the write (NumPy's ``copy`` or a tensor's
+    ``clone``); an array the function made itself, or a view of it, is left alone."""
     found = _texts(WRITES, "backward", "copy")
     written = [t.split("): ", 1)[1].split("`")[1] for t, _ in found]
-    assert written == ["dx[x <= 0] = 0", "dx[x <= 0] = 0", "x.clamp_(0)", "x.clamp_(0)"]
+    each = ["dx[x <= 0] = 0", "x.clamp_(0)", "flat[0, 0] = 0"]  # as a copy, then a clone
+    assert written == [w for w in each for _ in range(2)]
     assert "`dx` is that array, not a copy of it" in found[0][0]
     assert "dx = dx.copy()\n        dx[x <= 0] = 0" in found[0][1]
     assert "x = x.clone()" in found[3][1]

@@ -1,10 +1,12 @@
-"""The edit of a number's type (``descent.diagnoses.edit_types``): a whole number written where
-a float belongs becomes one, only where it is a value. Each edited function is run."""
+"""The edits of a value's type (``descent.diagnoses.edit_types``): a whole number written where
+a float belongs becomes one, only where it is a value; one value for a whole array is taken
+entry by entry. Each edited function is run."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from descent.diagnoses.edits import edits
 
@@ -50,3 +52,35 @@ def test_an_int_where_a_float_belongs_is_written_as_a_float():
 def test_an_index_an_axis_and_a_subscript_stay_whole():
     """Only the branch value `1` is a number to float: not `x[0]`, `axis=1` or `>= 0`."""
     assert ["`np.sum(x, axis=1)[i] if i >= 0 else 1`" in e.text for e in _typed("pick")] == [True]
+
+
+ONE_FOR_ALL = """
+import numpy as np
+import torch
+
+
+def relu_backward(dy, out):
+    derive = 1 if np.all(out > 0) else 0
+    return dy * derive
+
+
+def gate(dy, x):
+    return dy * (1.0 if (x > 0).all() else 0.0)
+"""
+
+
+def test_one_value_for_a_whole_array_is_taken_entry_by_entry():
+    """An Imperial learner's ReLU derivative `1 if np.all(out > 0) else 0`: one number for the
+    whole array. Taken entry by entry in the test's library, and in NumPy's then torch's for
+    a method `.all()`."""
+    space: dict = {"np": np, "torch": torch}
+    [edit] = [e for e in edits(ONE_FOR_ALL, "relu_backward") if "whole array" in e.text]
+    assert "`np.all(out > 0)` tests every entry at once" in edit.text
+    exec(compile(edit.source, "<edited>", "exec"), space)  # noqa: S102 - the test's text
+    out = np.array([0.0, 2.0, 3.0])
+    assert np.array_equal(space["relu_backward"](np.ones(3), out), [0.0, 1.0, 1.0])
+    found = [e for e in edits(ONE_FOR_ALL, "gate") if "whole array" in e.text]
+    assert [e.source.count("torch.where") for e in found] == [0, 1]
+    exec(compile(found[1].source, "<edited>", "exec"), space)  # noqa: S102 - the test's text
+    x = torch.tensor([-1.0, 2.0])
+    assert torch.equal(space["gate"](torch.ones(2), x), torch.tensor([0.0, 1.0]))

@@ -1113,6 +1113,31 @@ def test_a_part_repaired_only_on_large_finite_inputs_is_no_partial_repair(monkey
     assert trial.first(iter([edit]), 10) is None and list(trial.partials) == [edit]
 
 
+def test_a_part_repaired_only_on_an_optimizer_s_first_step_is_no_partial_repair(monkeypatch):
+    """A NUS learner's Adam with its betas swapped was "repaired" on the first step alone by
+    dropping the `1 -` of its bias corrections, which cancels the swap there and nowhere else:
+    an edit that passes only first-step checks is no evidence; with a later step too, it is."""
+    from types import SimpleNamespace
+
+    from descent.diagnoses.edits import Edit
+
+    first = [Record(None, 0.5, 1.0, failed=True) for _ in range(2)]  # type: ignore[arg-type]
+    for record in first:
+        record.failure = SimpleNamespace(check=repair.ONE_STEP, neighbour=None)
+    later = Record(None, 0.5, 1.0, failed=True)  # type: ignore[arg-type]
+    later.failure = SimpleNamespace(check="scenario trajectory", neighbour=None)
+    passes = [(0, 1)]
+    monkeypatch.setattr(repair, "_repairs", lambda *a: (2, passes[0], 0))
+    trial = repair._Trial(None, "m", ("f",), [*first, later], [], math.inf, ("t",))
+    edit = Edit("term", 3, "the term ...", "", "f")
+    assert trial.first(iter([edit]), 10) is None and not trial.partials
+    passes[0] = (0, 2)
+    assert trial.first(iter([edit]), 10) is None and list(trial.partials) == [edit]
+    graders = Path(__file__).resolve().parents[2] / "graders" / "test_optim.py"
+    text = graders.read_text()  # the check's name as the optimizer graders build it
+    assert 'check=f"scenario {scenario.name}"' in text and '"first-step",' in text
+
+
 def test_gains_are_counted_where_every_failing_comparison_was_run():
     """An exercise with as few failing comparisons as an edit is tried on (two of a linear
     layer's) still counts the outputs an edit made right: the search ran them all."""

@@ -72,7 +72,8 @@
                              shift.
 * :mod:`.edit_cases`         edits for a case the docstring allows: a division by 0 there, a refusal
                              of it.
-* :mod:`.edit_types`         the edit of a number's type: a whole number where a float belongs.
+* :mod:`.edit_types`         the edits of a value's type: an int where a float belongs, one value
+                             for an array.
 * :mod:`.edit_nodes`         helpers the edit rules share: a call read, a changed copy of it
                              written.
 * :mod:`.edit_context`       what a repair reads before editing: what runs, a function's settings

@@ -36,7 +36,7 @@ from .edit_nodes import (
 from .edit_shapes import count_missing, count_of, input_shape, is_shape
 from .edit_stable import eps_under_root, shift, stable_log, stable_ratio
 from .edit_state import accumulated, folded_rate, stored_back
-from .edit_types import whole_number
+from .edit_types import one_for_all, whole_number
 
 Rule = Callable[[ast.AST, Context], Iterator[tuple[str, str, ast.AST]]]  # (kind, text, new node)
 
@@ -466,7 +466,8 @@ def _written_into(node: ast.AST) -> str | None:
 
 def _handed_in(fn: ast.FunctionDef) -> set[str]:
     """The function's parameters and the names it binds to something it was handed or keeps
-    (``dx = dout``, ``x = self.cache``, ``x = cache[0]``), not to a new array."""
+    (``dx = dout``, ``x = self.cache``, ``x = cache[0]``, a view ``g = dy.reshape(1, -1)``),
+    not to a new array."""
     names = {a.arg for a in fn.args.args + fn.args.kwonlyargs} - {"self", "cls"}
     for node in ast.walk(fn):
         if not isinstance(node, ast.Assign) or len(node.targets) != 1:
@@ -476,12 +477,22 @@ def _handed_in(fn: ast.FunctionDef) -> set[str]:
         if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple):
             pairs = list(zip(target.elts, value.elts))
         for name, given in pairs:
-            if isinstance(name, ast.Name) and isinstance(given, _HANDED):
+            if isinstance(name, ast.Name) and (isinstance(given, _HANDED) or _view(given, names)):
                 names.add(name.id)
     return names
 
 
 _HANDED = (ast.Name, ast.Attribute, ast.Subscript)  # another name for an array, not a new one
+_VIEWS = frozenset({"reshape", "view", "ravel", "squeeze", "transpose", "swapaxes"})
+
+
+def _view(node: ast.AST, handed: set[str]) -> bool:
+    """``node`` is a view of an array of ``handed`` (``dy.reshape(1, -1)``): written into, it
+    writes into that array."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return False
+    owner = node.func.value
+    return node.func.attr in _VIEWS and isinstance(owner, ast.Name) and owner.id in handed
 
 
 _PRODUCTS = frozenset({"dot", "matmul", "mm"})
@@ -761,6 +772,7 @@ RULES: tuple[Rule, ...] = (
     _comparison,
     _count,
     whole_number,
+    one_for_all,
     _term,
     input_shape,
     count_missing,

@@ -1,10 +1,12 @@
-"""The edit of a number's type: a whole number written where a float belongs. ``max(0, x)``
+"""The edits of a value's type: a whole number written where a float belongs, and one number
+where an array of them belongs. ``max(0, x)``
 over the entries of an array (``np.vectorize`` takes its output type from the first entry's
 result, so an int 0 first makes every entry an int), or ``self.grad = 0`` in a scalar autograd
 whose values are floats: the int written as a float. Only where the number is a value (an
 argument of ``max`` or ``min``, a value assigned or returned, a branch of ``a if c else b``),
-never an index, a count, an axis or a shape. The rule is part of
-:data:`descent.diagnoses.edit_rules.RULES`."""
+never an index, a count, an axis or a shape. And ``1 if np.all(x > 0) else 0``, one value for
+the whole array where each entry needs its own: the test taken entry by entry. The rules are
+part of :data:`descent.diagnoses.edit_rules.RULES`."""
 
 from __future__ import annotations
 
@@ -13,6 +15,11 @@ from collections.abc import Iterator
 from typing import TypeGuard
 
 WHOLE = "the whole number `{}` in `{}` makes an int where a float belongs"
+ONE_FOR_ALL = (
+    "`{}` gives one value for the whole array where each entry needs its own: `{}` tests "
+    "every entry at once"
+)
+_AT_ONCE = frozenset({"all", "any"})
 _BOUNDS = frozenset({"max", "min"})  # Python's own, on one number at a time
 
 
@@ -45,3 +52,26 @@ def _whole(node: ast.AST | None) -> TypeGuard[ast.Constant]:
 
 def _float(node: ast.Constant) -> ast.Constant:
     return ast.Constant(float(node.value))  # type: ignore[arg-type]  # an int: _whole
+
+
+def one_for_all(node, ctx):
+    """``a if np.all(t) else b`` (one value for a whole array, an Imperial learner's ReLU
+    derivative): ``where(t, a, b)``, entry by entry, in the test's own library (NumPy's, then
+    torch's, for a method ``t.all()``)."""
+    if not (isinstance(node, ast.IfExp) and isinstance(node.test, ast.Call)):
+        return
+    test = node.test
+    if not (isinstance(test.func, ast.Attribute) and test.func.attr in _AT_ONCE):
+        return
+    owner = test.func.value
+    library = owner.id if isinstance(owner, ast.Name) and owner.id in _LIBRARIES else None
+    tested = test.args[0] if library and test.args else None if library else owner
+    if tested is None:
+        return
+    for lib in [library] if library else ["np", "torch"]:
+        where = ast.Attribute(ast.Name(lib, ast.Load()), "where", ast.Load())
+        said = ONE_FOR_ALL.format(ctx.quote(node), ctx.quote(test))
+        yield "type", said, ast.Call(where, [tested, node.body, node.orelse], [])
+
+
+_LIBRARIES = frozenset({"np", "numpy", "torch"})

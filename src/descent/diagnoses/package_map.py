@@ -427,9 +427,9 @@ MODULES: tuple[Module, ...] = (
     Module(
         "edit_types",
         "the student's own source, as a tree",
-        "the edit of a number's type: a whole number written where a float belongs.",
+        "the edits of a value's type: an int where a float belongs, one value for an array.",
         "nothing alone: an int argument of max or min, or an int assigned, returned or chosen, "
-        "written as a float",
+        "written as a float; a test of a whole array at once taken entry by entry",
         stage="verification",
     ),
     Module(
