@@ -1161,3 +1161,24 @@ def test_gains_are_counted_where_every_failing_comparison_was_run():
     trial = repair._Trial(impl, "m", ("f",), records, [], math.inf, ("t",))
     edit = Edit("factor", 3, "the factor ...", "", "f")
     assert repair._repairs(impl, "m", ("f",), edit, trial, math.inf) == (0, (), 2)
+
+
+def test_a_pair_that_passes_more_than_any_single_edit_is_the_partial_repair_told():
+    """A NUS learner's SGD writes into its parameter (plain steps) and keeps the rate in its
+    velocity (momentum steps), and its returned buffer fails for a third reason: the edit for
+    one slip passes some failing checks, with the other put right too more, never all. The
+    pair is the partial repair told, not the single edit."""
+
+    def output(i):
+        return lambda m: m.mse_forward(1.0, 1.0)[i]
+
+    book = Ledger("losses.mse")
+    book.records += [
+        Record(lambda m: sum(m.mse_forward(1.0, 1.0)), 6.5, 2.0, True),  # (got, expected)
+        Record(output(0), 3.0, 1.0, True),
+        Record(output(1), 3.5, 1.0, True),
+        Record(lambda m: 7.0, 7.0, 8.0, True),  # no edit passes it
+    ]
+    found = repair.search(book, _InProcess(TWO_SLIPS))
+    assert found is not None and found.partial and len(found.fixed) == 3, found
+    assert found.edit.text.startswith("two changes: line "), found

@@ -582,3 +582,24 @@ def test_a_reading_that_names_an_argument_is_not_carried_to_a_call_without_it():
     failures = _settled([*read, forward])
     assert [f.diagnosis for f in failures[:2]] == ["term", "term"]
     assert "`dout`" not in str(failures[2]), str(failures[2])
+
+
+def test_a_bug_on_the_failing_paths_is_not_said_of_every_check_where_a_marker_fails_too():
+    """A NUS learner's SGD keeps the rate in its velocity with momentum and writes into its
+    parameter without: the catalogued bug reproduces the momentum checks, while the plain
+    ones fail with the marker of an argument edited. "On every check that fails" would not
+    hold, and is not said; with no such marker, it is."""
+    from descent.diagnoses import verified
+    from descent.diagnoses.claims import Claim
+
+    book = Ledger("optim.sgd")
+    values = [Record(None, torch.tensor([float(i), 2.0]), torch.ones(2), True) for i in range(3)]
+    marked = Record(None, "arguments edited in place", [torch.ones(2)], True)
+    book.records += [*values, marked]
+    claim = Claim(("bug", "sgd.rate_in_buffer"), "lr in the buffer", rerun=lambda r, m: None)
+    verdict = verified._Verdict({id(r) for r in values}, set(), True)
+    found = verified._on_failing_paths([claim], {claim.key: verdict}, book)
+    assert found == []
+    book.records.remove(marked)
+    [named] = verified._on_failing_paths([claim], {claim.key: verdict}, book)
+    assert named.text.startswith("lr in the buffer, on every check of this exercise that fails")

@@ -16,8 +16,9 @@ nor is kept an edit after which, on the first failing comparison run traced
 runs more often in its place.
 Where none does, second
 edits are tried on top of the best partial repairs (:data:`PARTIALS`, :data:`PAIR_TRIALS`); where
-that fails too, the best partial repair is the finding, once every passing comparison still
-passes with it (:class:`Repair`, ``partial``). The code is first run unedited the same way: a
+that fails too, the best partial repair is the finding (a pair first, where it passes more than
+any single edit), once every passing comparison still passes with it (:class:`Repair`,
+``partial``). The code is first run unedited the same way: a
 failing comparison that passes then is left out (no edit is told from no change there), and
 where all do, nothing is kept. Verification shows a repair as the cause where nothing else
 names one, and as where the named cause is otherwise. Its words name the line and the kind of change, never the code
@@ -150,6 +151,7 @@ def search(book: Ledger, impl: Any) -> Repair | None:
                 # the other part-repairs first: two edits that each make some checks or
                 # outputs right are likeliest to make all of them right together
                 parts = [*best, *gains]
+                singles, trial.partials = trial.partials, {}
                 found = trial.first(
                     itertools.chain(
                         _alternating(
@@ -158,8 +160,9 @@ def search(book: Ledger, impl: Any) -> Repair | None:
                         _alternating([_own(after(source, reach, e), defs, source) for e in firsts]),
                     ),
                     pairs,
-                    partials=False,
                 )
+                best = _better_pairs(trial.partials, singles) + best
+                trial.partials.update(singles)
             if found is not None:
                 return Repair(found, tuple(failing), left_out, tuple(failing))
             # the best that breaks no passing comparison (one that drops every entry of a
@@ -167,6 +170,15 @@ def search(book: Ledger, impl: Any) -> Repair | None:
             return next(filter(None, map(trial.part, best[:PARTIALS])), None)
     finally:
         _SPENT[id(impl)] = _SPENT.get(id(impl), 0.0) + time.monotonic() - start
+
+
+def _better_pairs(pairs: dict[Edit, tuple[int, ...]], singles: dict) -> list[Edit]:
+    """The pairs of edits that pass more failing comparisons than any single edit did, the
+    most first: as a partial repair, a second edit that takes it further (a NUS learner's SGD
+    that writes into its parameter and keeps the rate in its velocity) says more than the
+    first alone."""
+    most = max(map(len, singles.values()), default=0)
+    return sorted((e for e in pairs if len(pairs[e]) > most), key=lambda e: -len(pairs[e]))
 
 
 def _spread(records: list[Record]) -> list[Record]:

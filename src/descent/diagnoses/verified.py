@@ -363,6 +363,9 @@ def _on_failing_paths(claims: list[Claim], verdicts: dict, book: Ledger) -> list
     others (lr kept in a momentum buffer, the step's other options right). Named with that said;
     nothing when two bugs do (they explain the failing checks equally well)."""
     telling = {id(r) for r in book.records if r.failed and not r.witness and _telling(r)}
+    # a failing check whose result is a marker (arguments edited in place) fails for another
+    # reason than a bug seen in values alone: "every check that fails" would not hold
+    marked = {id(r) for r in book.records if r.failed and _marker(r)}
     fits = [
         claim
         for claim in claims
@@ -371,6 +374,7 @@ def _on_failing_paths(claims: list[Claim], verdicts: dict, book: Ledger) -> list
         and (verdict := verdicts.get(claim.key)) is not None
         and verdict.contradicted
         and not verdict.missed
+        and (marked <= verdict.explains or verdict.witnessed)
         # two telling checks, or the fact a check saw itself (the arguments it edits, edited)
         # in a function the bug replaces (an edit seen in a backward is no forward's bug)
         and (
