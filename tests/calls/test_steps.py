@@ -68,3 +68,12 @@ def test_only_well_formed_steps_of_a_worker_are_kept():
     kept = steps.checked(said)
     assert [s.line for s in kept] == [4] and kept[0].shape == (2, 2)
     assert steps.checked({"not": "a list"}) == []
+
+
+def test_a_list_of_floats_is_a_value_and_a_list_of_counts_is_not():
+    """A Purdue course's optimizer computes with Python floats in lists: such a list is a value
+    of its own (a wrapper that turns it into a tensor only converts it); a list of counts or of
+    flags is not, nor a list too long to look at entry by entry."""
+    assert torch.equal(steps.flat([0.5, np.float64(2.0)]), torch.tensor([0.5, 2.0]).double())
+    assert steps.flat([3, 4]) is None and steps.flat([True, 1.0]) is None
+    assert steps.flat([]) is None and steps.flat([0.5] * 5000) is None

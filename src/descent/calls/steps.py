@@ -25,6 +25,7 @@ import torch
 MOST_STEPS = 400  # steps kept at most per block
 MOST_VALUES = 256  # entries of one value kept at most
 _BIGGEST = 1 << 16  # entries of an array past which it is not read at all
+_LISTED = 1024  # entries of a list of floats past which it is not read (each is looked at)
 
 
 class Step(NamedTuple):
@@ -49,11 +50,14 @@ class Step(NamedTuple):
 
 def flat(value: Any) -> torch.Tensor | None:
     """``value`` as a flat float64 tensor on the CPU (all its entries), or ``None`` when it is
-    not a number or an array of numbers (booleans count: a mask is a step too)."""
+    not a number or an array of numbers (booleans count: a mask is a step too; a list of floats
+    is an array, as code that computes with Python's numbers keeps one)."""
     if isinstance(value, (bool, int)) or value is None:  # a count or a loop's index: no value
         return None
     if isinstance(value, float):
         return torch.tensor([float(value)], dtype=torch.float64)
+    if isinstance(value, list) and 0 < len(value) <= _LISTED and all(_real(v) for v in value):
+        return torch.tensor([float(v) for v in value], dtype=torch.float64)  # a course's floats
     if isinstance(value, torch.Tensor):
         if value.is_complex() or value.numel() > _BIGGEST or value.layout != torch.strided:
             return None
@@ -65,6 +69,11 @@ def flat(value: Any) -> torch.Tensor | None:
         except (TypeError, ValueError, AttributeError):
             return None
     return None
+
+
+def _real(value: Any) -> bool:
+    """``value`` is a float (NumPy's scalars included), not a count or a flag."""
+    return isinstance(value, float)
 
 
 _MOST_HELD = 32  # attributes and dict items read per frame at most
