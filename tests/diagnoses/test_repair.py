@@ -1182,3 +1182,7 @@ def test_a_pair_that_passes_more_than_any_single_edit_is_the_partial_repair_told
     found = repair.search(book, _InProcess(TWO_SLIPS))
     assert found is not None and found.partial and len(found.fixed) == 3, found
     assert found.edit.text.startswith("two changes: line "), found
+    from descent.diagnoses.edits import Edit
+
+    moved = Edit("order", 361, "two changes: ...; and line 361 ... wrong order", "", "loss")
+    assert repair._better_pairs({moved: (0, 1, 2)}, {}) == []  # a clip moved after its log
