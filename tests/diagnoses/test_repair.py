@@ -1116,7 +1116,9 @@ def test_a_part_repaired_only_on_large_finite_inputs_is_no_partial_repair(monkey
 def test_a_part_repaired_only_on_an_optimizer_s_first_step_is_no_partial_repair(monkeypatch):
     """A NUS learner's Adam with its betas swapped was "repaired" on the first step alone by
     dropping the `1 -` of its bias corrections, which cancels the swap there and nowhere else:
-    an edit that passes only first-step checks is no evidence; with a later step too, it is."""
+    an edit of the arithmetic that passes only first-step checks is no evidence; with a later
+    step too, it is; and eps moved out of the root is (a Purdue Adam without bias corrections
+    is right on its first step only once eps is after the root)."""
     from types import SimpleNamespace
 
     from descent.diagnoses.edits import Edit
@@ -1133,6 +1135,9 @@ def test_a_part_repaired_only_on_an_optimizer_s_first_step_is_no_partial_repair(
     assert trial.first(iter([edit]), 10) is None and not trial.partials
     passes[0] = (0, 2)
     assert trial.first(iter([edit]), 10) is None and list(trial.partials) == [edit]
+    passes[0] = (0, 1)  # eps moved out of the root: evidence on a first step (no bias correction)
+    moved = Edit("eps", 4, "the term `eps` ... belongs after the square root", "", "f")
+    assert trial.first(iter([moved]), 10) is None and moved in trial.partials
     graders = Path(__file__).resolve().parents[2] / "graders" / "test_optim.py"
     text = graders.read_text()  # the check's name as the optimizer graders build it
     assert 'check=f"scenario {scenario.name}"' in text and '"first-step",' in text

@@ -68,6 +68,8 @@ SWAPS = frozenset({"name", "swap", "order"})  # the kinds of edit that can retur
 # for another (a UIUC wrapper's reference call handed another argument passed two of four)
 NOT_PARTS = frozenset({"swap"})
 ONE_STEP = "scenario first-step"  # the check of an optimizer's first call (graders/test_optim)
+# the kinds of edit of plain arithmetic, which can cancel another slip on one step by chance
+ARITHMETIC = frozenset({"term", "factor", "operator", "sign", "constant", "count", "power"})
 DROPS_CALLS = frozenset({"stable"})  # the kinds that leave a call of the student's out on purpose
 PART_AT_LEAST = 2  # failing comparisons a partial repair passes, to be told: one is no evidence
 # failing comparisons of several outputs (a layer's dx, dW, db) on which an edit that passes
@@ -278,7 +280,7 @@ class _Trial:
             if not partials or edit.kind in NOT_PARTS:
                 continue
             if 0 < len(fixed) < len(self.failing) and not self._refusals(fixed):
-                if not self._no_evidence(fixed):
+                if not self._no_evidence(fixed, edit.kind):
                     self.partials.setdefault(edit, fixed)
             elif not fixed and gained >= GAINS_AT_LEAST:
                 self.gains.setdefault(edit, gained)
@@ -315,16 +317,18 @@ class _Trial:
         an edit that makes code crash passes them too, so alone they are no evidence."""
         return all(_refusal(self.failing[i]) for i in fixed)
 
-    def _no_evidence(self, fixed: tuple[int, ...]) -> bool:
+    def _no_evidence(self, fixed: tuple[int, ...], kind: str) -> bool:
         """The failing comparisons ``fixed`` are all checks of large inputs (or their
         neighbours) whose results were finite, where formulas saturate alike (a held-out tanh
-        derivative "repaired" there by `*` for `/`), or all of an optimizer's first step, where
-        a slip in what is kept for the next step can cancel another (a NUS Adam with its betas
-        swapped "repaired" there by dropping the `1 -` of its bias corrections): alone they are
-        no evidence. A NaN made finite is (an Adam without eps, seen only on zero gradients)."""
+        derivative "repaired" there by `*` for `/`), or, for an edit of the arithmetic, all of
+        an optimizer's first step, where one slip can cancel another (a NUS Adam with its betas
+        swapped "repaired" there by dropping the `1 -` of its bias corrections; eps moved out
+        of the root is evidence there, for an Adam that also lacks its bias corrections): alone
+        they are no evidence. A NaN made finite is (an Adam without eps, on zero gradients)."""
         checks = [(self._check(self.failing[i]), self.failing[i].got) for i in fixed]
         large = all(check == "stability" and not non_finite(got) for check, got in checks)
-        return large or all(check == ONE_STEP for check, _ in checks)
+        first = kind in ARITHMETIC and all(check == ONE_STEP for check, _ in checks)
+        return large or first
 
     def _check(self, record: Record) -> str | None:
         """The kind of check that made ``record``, or made the comparison it neighbours."""
