@@ -548,22 +548,29 @@ def mse_forward(pred, target):
 """
 
 
-def test_a_partial_repair_counts_wherever_its_comparison_stands():
-    """Two slips, checked by a comparison that needs both fixed and placed first, then one
-    comparison for each: no single edit passes the first, yet the edit that fixes one slip is a
-    partial repair (its own comparison passes), and a second edit on top of it repairs all.
-    Counting only the comparisons passed before the first that fails found no partial repair."""
+def _two_slips_book(*more: Record) -> Ledger:
+    """TWO_SLIPS's comparisons: one that needs both slips fixed, placed first, then one for
+    each (``(got, expected)``), then ``more``."""
 
     def output(i):
         return lambda m: m.mse_forward(1.0, 1.0)[i]
 
     book = Ledger("losses.mse")
     book.records += [
-        Record(lambda m: sum(m.mse_forward(1.0, 1.0)), 6.5, 2.0, True),  # (got, expected)
+        Record(lambda m: sum(m.mse_forward(1.0, 1.0)), 6.5, 2.0, True),
         Record(output(0), 3.0, 1.0, True),
         Record(output(1), 3.5, 1.0, True),
+        *more,
     ]
-    found = repair.search(book, _InProcess(TWO_SLIPS))
+    return book
+
+
+def test_a_partial_repair_counts_wherever_its_comparison_stands():
+    """Two slips, checked by a comparison that needs both fixed and placed first, then one
+    comparison for each: no single edit passes the first, yet the edit that fixes one slip is a
+    partial repair (its own comparison passes), and a second edit on top of it repairs all.
+    Counting only the comparisons passed before the first that fails found no partial repair."""
+    found = repair.search(_two_slips_book(), _InProcess(TWO_SLIPS))
     assert found is not None and not found.partial, found
     assert found.edit.text.startswith("two changes: line "), found
 
@@ -1173,18 +1180,8 @@ def test_a_pair_that_passes_more_than_any_single_edit_is_the_partial_repair_told
     velocity (momentum steps), and its returned buffer fails for a third reason: the edit for
     one slip passes some failing checks, with the other put right too more, never all. The
     pair is the partial repair told, not the single edit."""
-
-    def output(i):
-        return lambda m: m.mse_forward(1.0, 1.0)[i]
-
-    book = Ledger("losses.mse")
-    book.records += [
-        Record(lambda m: sum(m.mse_forward(1.0, 1.0)), 6.5, 2.0, True),  # (got, expected)
-        Record(output(0), 3.0, 1.0, True),
-        Record(output(1), 3.5, 1.0, True),
-        Record(lambda m: 7.0, 7.0, 8.0, True),  # no edit passes it
-    ]
-    found = repair.search(book, _InProcess(TWO_SLIPS))
+    unrepaired = Record(lambda m: 7.0, 7.0, 8.0, True)  # no edit passes it
+    found = repair.search(_two_slips_book(unrepaired), _InProcess(TWO_SLIPS))
     assert found is not None and found.partial and len(found.fixed) == 3, found
     assert found.edit.text.startswith("two changes: line "), found
     from descent.diagnoses.edits import Edit
