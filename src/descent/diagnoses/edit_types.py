@@ -14,6 +14,8 @@ import ast
 from collections.abc import Iterator
 from typing import TypeGuard
 
+from .edit_nodes import LIBRARIES
+
 WHOLE = "the whole number `{}` in `{}` makes an int where a float belongs"
 ONE_FOR_ALL = (
     "`{}` gives one value for the whole array where each entry needs its own: `{}` tests "
@@ -64,14 +66,14 @@ def one_for_all(node, ctx):
     if not (isinstance(test.func, ast.Attribute) and test.func.attr in _AT_ONCE):
         return
     owner = test.func.value
-    library = owner.id if isinstance(owner, ast.Name) and owner.id in _LIBRARIES else None
-    tested = test.args[0] if library and test.args else None if library else owner
-    if tested is None:
+    library = owner.id if isinstance(owner, ast.Name) and owner.id in LIBRARIES else None
+    if library is None:  # a method, `t.all()`: the library is unknown
+        tested, libraries = owner, ["np", "torch"]
+    elif test.args:  # `np.all(t)`
+        tested, libraries = test.args[0], [library]
+    else:
         return
-    for lib in [library] if library else ["np", "torch"]:
+    for lib in libraries:
         where = ast.Attribute(ast.Name(lib, ast.Load()), "where", ast.Load())
         said = ONE_FOR_ALL.format(ctx.quote(node), ctx.quote(test))
         yield "type", said, ast.Call(where, [tested, node.body, node.orelse], [])
-
-
-_LIBRARIES = frozenset({"np", "numpy", "torch"})
