@@ -235,7 +235,7 @@ def _fact_alone(record: Record) -> bool:
     argument, and a bug that edits another gives the same string."""
     if record.witness:
         return True
-    if isinstance(record.got, str) and not isinstance(record.expected, str):
+    if _marker(record):
         return False
     try:
         return record.expected is not None and agree(record.expected, record.got)
@@ -303,7 +303,7 @@ def _values(claim: Claim, record: Record) -> bool:
     (a recipe to re-run the slip on, or values to read): one of the inputs it must reproduce."""
     if record.witness:
         return False  # no values: only the fact the check saw
-    marker = isinstance(record.got, str) and not isinstance(record.expected, str)
+    marker = _marker(record)
     if marker and claim.reading is None:
         return False  # a marker in place of values (an argument edited): no slip to re-run
     if claim.rerun is not None:
@@ -589,7 +589,7 @@ def _decide(
         ]
     # a check whose result holds no values (a marker: some argument edited) can say neither
     # that a cause found elsewhere is its own nor that it is not
-    unweighed = isinstance(record.got, str) and not isinstance(record.expected, str)
+    unweighed = _marker(record)
     partial = bool(mine) and not whole and not mended
     _write(record, bug, generic, others, partial=partial, unweighed=unweighed)
 
