@@ -141,6 +141,7 @@ def test_the_log_of_a_call_of_a_softmax_is_written_from_its_scores_as_last_assig
 def test_a_ratio_of_exps_is_divided_through(function, reference):
     [(words, edited)] = _stable(RATIOS, function)
     assert "is a ratio of exps that overflow to inf / inf" in words
+    assert "divided through by its largest exp" in words
     x = np.array([-1000.0, -2.0, 0.0, 0.5, 1000.0])
     with np.errstate(over="ignore"):
         assert np.allclose(edited(x), reference(x))

@@ -886,6 +886,49 @@ def test_an_edit_that_sends_most_calls_to_other_code_is_no_repair_nor_part(tmp_p
     assert not routed, routed[0]
 
 
+KEPT_REFERENCE = """
+
+import numpy as np
+
+_ref_ce_forward = cross_entropy_forward
+
+
+def _course_softmax(z):
+    return np.exp(z) / np.sum(np.exp(z), axis=1, keepdims=True)
+
+
+def cross_entropy_forward(logits, target, weight=None, label_smoothing=0.0):
+    loss, _ = _ref_ce_forward(logits, target, weight, label_smoothing)
+    return loss, (logits, target, weight, label_smoothing)
+
+
+def cross_entropy_backward(dloss, cache):
+    logits, target, weight, smoothing = cache
+    if weight is not None or smoothing != 0.0:
+        return _ref_ce_backward(dloss, _ref_ce_forward(logits, target, weight, smoothing)[1])
+    p = _course_softmax(logits.detach().cpu().numpy().astype(np.float64))
+    p[np.arange(len(p)), target.cpu().numpy()] -= 1
+    return torch.as_tensor(p / len(p)).to(logits) * dloss
+
+
+_ref_ce_backward = _kit_ce_backward
+"""
+
+
+def test_a_repair_of_a_module_that_keeps_a_reference_under_a_second_name_is_kept(tmp_path):
+    """(three held-out Texas A&M softmaxes) a wrapper keeps the reference under a second name
+    (`_ref_ce_forward = cross_entropy_forward`, then `def cross_entropy_forward` again), and an
+    edited module defines that first definition under its second name. Counted by their names,
+    the edited code's calls looked like the reference running in the wrapper's place, and the
+    shift by the maximum, which makes every check pass, was refused."""
+    kept = ("def cross_entropy_backward(", "def _kit_ce_backward(")
+    folder = _variant(tmp_path, "kept_reference", "losses", [kept], KEPT_REFERENCE)
+    suites = ["graders/test_losses.py", "-k", "cross_entropy"]
+    lost = _graded_messages(tmp_path, folder, suites, "losses.cross_entropy", "in-process")
+    assert lost, "the unshifted softmax lost no points"
+    assert any("(in `_course_softmax`): `np.exp(z)`" in m and "maximum" in m for m in lost), lost
+
+
 def test_the_calls_a_block_makes_of_a_folder_s_functions_are_counted(tmp_path):
     from collections import Counter
 

@@ -44,7 +44,10 @@ OVERFLOWS_IN_LOG = (
     "takes the log of 1 + exp(z), whose exp overflows for large scores: the log belongs "
     "computed without forming the exp"
 )
-RATIO = "is a ratio of exps that overflow to inf / inf (NaN) for large inputs"
+RATIO = (
+    "is a ratio of exps that overflow to inf / inf (NaN) for large inputs: the ratio belongs "
+    "divided through by its largest exp, so that only a number <= 0 is exponentiated"
+)
 SCALAR = (
     "takes math.exp of a number that can pass about 709, where math.exp raises OverflowError "
     "(for inputs far below 0): only a number <= 0 belongs exponentiated"

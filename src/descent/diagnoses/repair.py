@@ -36,6 +36,7 @@ remembered as hung). A correct submission has no failures and never reaches it.
 from __future__ import annotations
 
 import ast
+import contextlib
 import itertools
 import time
 from collections import Counter
@@ -134,7 +135,8 @@ def search(book: Ledger, impl: Any) -> Repair | None:
             # the code re-run as the edits run it, unchanged, must fail as graded: a comparison
             # it passes (failed for an argument edited in place, say) any edit would "repair",
             # and is left out, the repair said only of the others
-            kept = _reproduced(impl, exercise.module, names, unedited(source), failing, deadline)
+            trial.unchanged = unedited(source)
+            kept = _reproduced(impl, exercise.module, names, trial.unchanged, failing, deadline)
             if not kept:
                 return None
             left_out |= len(kept) < len(failing)
@@ -266,6 +268,7 @@ class _Trial:
         self.items: dict[int, frozenset[int]] = {}  # the outputs the student's results had right
         self.before: dict[int, Counter] = {}  # the calls the unedited code made (_runs_own)
         self.crashed: set[int] = set()  # the failing comparisons the student's code raised in
+        self.unchanged: Edit | None = None  # the code as every edit writes it, with no change
 
     def first(self, edits: Iterator[Edit], trials: int, partials: bool = True) -> Edit | None:
         for tried, edit in enumerate(edits):
@@ -291,26 +294,39 @@ class _Trial:
         the unedited code ran there, as often, and none in their place: an edit that routes
         calls to other code of the module (a name handed on to a branch that calls a
         wrapper's reference) goes around the mistake. A stable form drops the student's
-        sigmoid on purpose."""
-        traced = getattr(self.impl, "traced", None)
-        if edit.kind in DROPS_CALLS or traced is None:
+        sigmoid on purpose. The unedited code is counted as the edits write it: a definition
+        kept under a second name (`_ref_loss = loss`, then `def loss` again) is defined
+        under that name there, and its calls are counted so (a held-out Texas A&M softmax's
+        shift by the maximum passed every check and was refused, the wrapper's reference
+        seeming to run in the wrapper's place)."""
+        if edit.kind in DROPS_CALLS or getattr(self.impl, "traced", None) is None:
             return True
-        record = self.failing[at]
         if at not in self.before:
-            with traced() as ran:
-                record.run_on(self.impl, watched=True)
-            self.before[at] = ran
-        with self.impl.edited(self.module, self.names, edit.source) as edited:
-            if edited is None:
-                return False
-            with traced() as ran:
-                record.run_on(edited, watched=True)
+            self.before[at] = self._ran(self.unchanged, at) or self._ran(None, at) or Counter()
+        ran = self._ran(edit, at)
+        if ran is None:
+            return False
         # one run less often (or not at all), another run more in its place, per call of the
         # exercise's own functions: a wrapper's test edited so that most calls go to a
         # reference it keeps (a recipe that crashed before made fewer calls of every kind)
         before, after = _per_call(self.before[at], self.names), _per_call(ran, self.names)
         fewer = any(after.get(name, 0) < rate for name, rate in before.items())
         return not (fewer and any(rate > before.get(name, 0) for name, rate in after.items()))
+
+    def _ran(self, edit: Edit | None, at: int) -> Counter | None:
+        """The calls of the module's functions made on the failing comparison ``at`` by the
+        code with ``edit`` (or, with ``None``, as the student's module runs); ``None`` where
+        the edited code does not load."""
+        record = self.failing[at]
+        with contextlib.ExitStack() as stack:
+            code = self.impl
+            if edit is not None:
+                code = stack.enter_context(self.impl.edited(self.module, self.names, edit.source))
+                if code is None:
+                    return None
+            with self.impl.traced() as ran:
+                record.run_on(code, watched=True)
+        return ran
 
     def _refusals(self, fixed: tuple[int, ...]) -> bool:
         """The failing comparisons ``fixed`` all expect a refusal (``"raised ValueError"``):
