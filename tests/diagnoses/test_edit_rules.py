@@ -174,6 +174,24 @@ def test_a_mean_and_a_sum_are_swapped():
     ]
 
 
+@pytest.mark.parametrize(
+    "written, reduced",
+    [
+        ("np.mean(t * np.log(p))", "np.mean((t * np.log(p)).sum(axis=-1))"),
+        ("(t * torch.log(p)).mean()", "(t * torch.log(p)).sum(axis=-1).mean()"),
+    ],
+)
+def test_a_mean_over_every_entry_is_made_a_mean_of_each_row_s_sum(written, reduced):
+    """(a held-out SEU loss, C times too small) `-np.mean(t * np.log(p))` averages over the
+    classes too: the edit sums each row first and averages over the rows. A mean over an axis
+    the code names is left as it is."""
+    source = f"def ce(t, p):\n    return -{written}\n\n\ndef m(x):\n    return np.mean(x, axis=0)\n"
+    found = [(t, f) for t, f in _texts(source, "ce", "reduction") if "every entry" in t]
+    assert [f.rsplit("return ", 1)[1] for _, f in found] == [f"-{reduced}"]
+    assert "where each row's entries belong summed first" in found[0][0]
+    assert not [t for t, _ in _texts(source, "m", "reduction") if "every entry" in t]
+
+
 WRITES = """
 def backward(dout, cache, lr=0.1):
     x = cache[0]
@@ -463,6 +481,13 @@ def test_a_gradient_of_a_mean_without_its_count_is_divided_by_an_input_s_entries
     # (a held-out wrapper's helper) a conversion of a value computed elsewhere is no mean
     convert = "import torch\n\n\ndef _t(a, like):\n    return torch.as_tensor(a).to(like.dtype)\n"
     assert not _texts(convert, "_t", "count")
+    # (a held-out NUS learner) the difference cast to another dtype is still the value computed
+    cast = "def backward(self, labels):\n    return (self.prob - labels).astype(float)\n"
+    assert _told(
+        _texts(cast, "backward", "count"),
+        "lacks the division by the count of the rows of `labels`",
+        "return (self.prob - labels).astype(float) / len(labels)",
+    )
 
 
 def test_a_tanh_derivative_without_its_square_gets_it():

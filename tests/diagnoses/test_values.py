@@ -149,6 +149,17 @@ def test_a_loss_that_stops_at_the_log_of_a_floor_is_a_floored_probability(floor)
     )
 
 
+def test_a_floor_s_log_that_is_another_floor_s_log_halved_says_both():
+    # (a held-out PKU loss) -log(1e-10) / 2 is -log(1e-05): a floor at 1e-10 under a loss
+    # averaged over two classes too reads as a floor at 1e-05, and the reading says both
+    got = torch.tensor(-math.log(1e-10) / 2, dtype=torch.float64)
+    found = diagnose(torch.tensor(35.0, dtype=torch.float64), got, Inputs())
+    assert found.kind == "clamp" and "-log(1e-05)" in found.text
+    assert "floored at 1e-10 with the result divided by 2" in found.text
+    alone = diagnose(torch.tensor(35.0, dtype=torch.float64), got * 2, Inputs())
+    assert alone.kind == "clamp" and "divided by" not in alone.text
+
+
 def test_the_right_value_in_the_wrong_container():
     assert kind(E, (E, None, None)) == "structure"
     assert kind((E, X), X) == "structure"

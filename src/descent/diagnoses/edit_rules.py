@@ -33,7 +33,7 @@ from .edit_nodes import (
     with_keywords,
     without,
 )
-from .edit_shapes import count_missing, count_of, input_shape, is_shape
+from .edit_shapes import count_missing, count_of, input_shape, is_shape, mean_of_row_sums
 from .edit_stable import eps_under_root, shift, stable_log, stable_ratio
 from .edit_state import accumulated, folded_rate, stored_back
 from .edit_types import one_for_all, whole_number
@@ -758,6 +758,7 @@ RULES: tuple[Rule, ...] = (
     _sum_left_out,
     _size,
     count_of,
+    mean_of_row_sums,
     _drawn,
     _unclipped,
     clip_bound,

@@ -2,7 +2,8 @@
 :data:`descent.diagnoses.edit_rules.RULES`): the value returned laid out in the shape the
 input came in, where the code reshaped the input (a vector made a row) and never gave the
 result the input's shape back; the value returned divided by a count of an input's entries it
-lacks; the length of one axis where the count of every entry belongs (or the reverse). The words say what is wrong with the result, never the fix.
+lacks; the length of one axis where the count of every entry belongs (or the reverse); a mean over
+every entry where each row's entries belong summed first. The words say what is wrong with the result, never the fix.
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ def count_missing(node, ctx):
         value = part
         if isinstance(value, ast.Name):  # `return to_return`: what it was computed from
             value = ctx.value(value.id, node.lineno) or value
-        if not isinstance(value, ast.BinOp):
+        if not isinstance(_converted(value), ast.BinOp):
             continue  # arithmetic only: a conversion (`torch.as_tensor(a)`) computes no mean
         for name in _counted(value, ctx):
             for count, of in (
@@ -97,6 +98,17 @@ def count_missing(node, ctx):
                 said += f"`{name}` that a mean needs (the gradient or the value of a sum)"
                 divided = ast.BinOp(part, ast.Div(), ast.parse(count, mode="eval").body)
                 yield "count", said, rebuilt(divided)
+
+
+_CASTS = frozenset({"astype", "float", "double", "to"})
+
+
+def _converted(value: ast.expr) -> ast.expr:
+    """What ``value`` casts (``(p - t).astype(np.float)``, a held-out NUS gradient): the
+    arithmetic inside a cast to another dtype, which is still the value computed."""
+    while isinstance(value, ast.Call) and method_call(value) and callee(value) in _CASTS:
+        value = value.func.value  # type: ignore[attr-defined]
+    return value
 
 
 def _returned_values(node: ast.AST, ctx) -> list[tuple[ast.expr, Callable[[ast.expr], ast.stmt]]]:
@@ -183,6 +195,28 @@ def count_of(node, ctx):
         for dim in (0, -1):
             shape = ast.Attribute(copy.deepcopy(array), "shape", ast.Load())
             yield "size", said, ast.Subscript(shape, ast.Constant(dim), ast.Load())
+
+
+def mean_of_row_sums(node, ctx):
+    """A mean over every entry (``np.mean(t * np.log(p))``, a loss averaged over the classes
+    too) where each row's entries belong summed first and the mean taken over the rows."""
+    if not (isinstance(node, ast.Call) and callee(node) == "mean"):
+        return
+    method = method_call(node)
+    if len(node.args) != (0 if method else 1) or node.keywords:
+        return
+    whole = node.func.value if method else node.args[0]
+    rows = ast.Call(
+        ast.Attribute(whole, "sum", ast.Load()), [], [ast.keyword("axis", ast.Constant(-1))]
+    )
+    said = (
+        f"`{ctx.quote(node)}` averages over every entry, the last axis's too, where each row's "
+        "entries belong summed first and the mean taken over the rows"
+    )
+    if method:
+        yield "reduction", said, ast.Call(ast.Attribute(rows, "mean", ast.Load()), [], [])
+    else:
+        yield "reduction", said, ast.Call(node.func, [rows], [])
 
 
 def _axis_length(node: ast.AST) -> ast.expr | None:

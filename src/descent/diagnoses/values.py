@@ -397,13 +397,26 @@ def floored_log(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis |
                 f"your result stops at {float(gw.flatten()[0]):.5g} = "
                 f"{'-' if gw.flatten()[0] > 0 else ''}log({floor:g}) where the expected lies "
                 f"beyond it: a log taken of a probability floored at {floor:g} (a clamp or "
-                f"clip at {floor:g}, or {floor:g} added), the log of a softmax or a sigmoid "
+                f"clip at {floor:g}, or {floor:g} added){_powers(floor)}, the log of a softmax "
+                "or a sigmoid "
                 "whose probability underflowed to 0 (the floor saturates the loss and stops "
                 "its gradient); compute log-probabilities directly, x - max - "
                 "log(sum(exp(x - max))) or a softplus, with no floor",
                 witnessed=True,
             )
     return None
+
+
+_WRITTEN = (1e-7, 1e-8, 1e-9, 1e-10, 1e-12, 1e-15)  # the floors learners write most
+
+
+def _powers(floor: float) -> str:
+    """The other floors whose log, divided by a count, is the log of ``floor``: -log(1e-10) / 2
+    is -log(1e-05), and a held-out PKU loss that floors at 1e-10 and averages over its two
+    classes too was told it floors at 1e-05."""
+    others = [(k, f) for k in (2, 3) for f in _WRITTEN if math.isclose(floor**k, f)]
+    said = " or ".join(f"at {f:g} with the result divided by {k}" for k, f in others)
+    return f", or floored {said}" if said else ""
 
 
 def wrong_return_convention(expected: Any, got: Any) -> Diagnosis | None:
