@@ -89,6 +89,22 @@ def test_an_operator_slip_copied_to_a_twin_line_is_changed_on_both_at_once():
     assert "np.sqrt(v_hat) + 1e-08" in found[0][1]  # not a twin: unchanged
 
 
+def test_a_weight_s_and_a_bias_s_lines_are_twins_before_an_index_suffix():
+    """(a held-out Korea University layer) `dLdW_j` and `dLdb_j` each averaged by the batch
+    size: the division dropped on both lines at once is one change, where the pair found
+    before divided both by a count that is 1 by the arrays' shapes."""
+    source = (
+        "import numpy as np\n\n\n"
+        "def backprop(x, dLdW_j, dLdb_j):\n"
+        "    dLdb = np.sum(dLdb_j, axis=0) / x.shape[0]\n"
+        "    dLdW = np.sum(dLdW_j, axis=0) / x.shape[0]\n"
+        "    return dLdW, dLdb\n"
+    )
+    found = [(t, f) for t, f in _everywhere(source, "backprop") if "written like it" in t]
+    dropped = [f for t, f in found if "the factor `x.shape[0]`" in t]
+    assert dropped and "x.shape" not in dropped[0], found
+
+
 def test_keys_built_from_text_are_no_twins():
     """`"W" + str(i)` written on many lines (a course's parameter keys) is no formula: no edit
     of it at every place at once spends a search's trials."""

@@ -53,6 +53,21 @@ def test_the_line_is_never_said_of_a_check_that_did_not_stop_on_it():
     assert not _carries(line, object())  # type: ignore[arg-type]
 
 
+def test_a_floored_log_is_placed_only_on_a_line_with_a_log_or_a_floor():
+    """(a held-out Korea University loss) the floor at 1e-9 named, then the tracer's line, its
+    softmax's `np.exp(x - max_input)`, told as where it is: a floor is where a log or a clip is."""
+    stopped = object()
+    floor = Claim(("f",), "your result stops at 20.723 = -log(1e-09)", "clamp", fact=True)
+    exp = "line 9 (in `softmax`): `e = np.exp(x - m)` is where your values first part"
+    explains = {floor.key: {id(stopped)}}
+    parted = Trap(exp, (stopped,), "e = np.exp(x - m)")  # type: ignore[arg-type]
+    whole, facts = trapped(parted, [floor], False, {id(stopped): floor}, explains)
+    assert whole[0].located == "" and facts[id(stopped)].located == ""
+    logged = Trap(LINE, (stopped,), "return -np.log(p + 1e-9)")  # type: ignore[arg-type]
+    whole, facts = trapped(logged, [floor], False, {id(stopped): floor}, explains)
+    assert whole[0].located == LINE and facts[id(stopped)].located == LINE
+
+
 def test_a_whole_repair_s_line_is_said_of_a_check_it_makes_pass_and_nothing_names():
     """An Edinburgh learner's Adam: its moments stay zero, which a reading names on the state
     checks only; the parameters' checks read no cause, and get the repair's line alone."""

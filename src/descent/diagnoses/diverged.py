@@ -91,6 +91,7 @@ def located(book: Ledger, impl, reference) -> Trap | None:
         "correct computation's on this check's input: the values before it agree with one, "
         "what this line computes does not, nor anything your code computes from it",
         tuple(failing),
+        code,
     )
 
 

