@@ -5,6 +5,7 @@ transposed. Each student writes the whole function their own way with that one m
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import pytest
@@ -98,6 +99,39 @@ def test_the_log_of_a_softmax_clamped_at_a_floor_is_a_clamp():
     )
     # the values themselves show the floor (a fact of the check), and the slip reproduces them
     assert _kinds(failures) == {"clamp"} and "at 1e-10" in str(failures[0])
+
+
+@pytest.mark.parametrize(
+    "floor, dtype, wide",
+    [(1e-5, torch.float64, False), (1e-7, torch.float32, False), (1e-8, torch.float32, True)],
+)
+def test_a_binary_loss_of_clipped_sigmoid_probabilities_is_a_clamp(floor, dtype, wide):
+    """(held-out USTC labs) a binary cross-entropy taken of sigmoid probabilities clipped to
+    [f, 1 - f] in NumPy: each term stops near -log(f) at large logits. The slip writes both
+    softplus terms of the reference so, in the input's precision and in float64."""
+    import numpy as np
+
+    def bce_with_logits_forward(logits, target, pos_weight=None):
+        z, t = logits.detach().numpy(), target.numpy()
+        z = z.astype(np.float64) if wide else z
+        p = np.clip(1 / (1 + np.exp(-z)), floor, 1 - floor)
+        loss = -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))
+        return torch.tensor(loss, dtype=logits.dtype), (logits, target)
+
+    def case(n, scale):
+        z = (scale * _t(n)).to(dtype)
+        t = (torch.rand(n, generator=GEN) > 0.5).to(dtype)
+        return lambda m: m.losses.bce_with_logits_forward(z, t)[0]
+
+    recipes = [case(8, 60.0), case(6, 80.0)]
+    failures = _named(
+        "losses.bce_with_logits", "bce_with_logits_forward", bce_with_logits_forward, recipes
+    )
+    assert _kinds(failures) == {"clamp"}, [str(f) for f in failures]
+    # (clipped, or the floor added under each log: the two agree wherever p saturates, and a
+    # draw whose other entries lie far from the floor cannot tell them apart)
+    assert "logs of the sigmoid's probabilities" in str(failures[0])
+    assert f"{-math.log(floor):.4g}" in str(failures[0])
 
 
 @pytest.mark.parametrize("floor", [1e-12, 1e-13])  # (issue 57) a floor of any power of ten

@@ -200,6 +200,7 @@ _NOT_KINDS = {
     "slice.slice_factor": {
         "eps"
     },  # the name of the call's eps argument, read to solve the normalizer
+    "formula.softplus_of_probabilities": {"dtype"},  # a tensor's attribute the slip reads
 }
 
 

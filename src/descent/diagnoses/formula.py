@@ -25,7 +25,8 @@
 - ``clamp``: a log (or log-softmax) of something floored at a small constant (1e-6 to 1e-20):
   the result clamped at the floor's log (the log of a softmax clamped at 1e-10), or the floor
   added to what the log is taken of; a floor's small constant (``clamp(min=1e-12)``) moved to
-  another.
+  another; a binary loss's softplus terms taken as logs of sigmoid probabilities kept off 0 and
+  1 (clipped, a floor added, or each log clamped at -100).
 
 Texts quote no code of the reference: only the parameters of the signature, names the docstring
 shows, and the operation.
@@ -384,6 +385,81 @@ def log_clamped(node: Any, context: Context) -> Iterator[Slip]:
                 "with nothing added"
             ),
         )
+
+
+_SOFTPLUS = ("_softplus", "softplus")
+_WRITTEN_FLOORS = (1e-5, 1e-7, 1e-8, 1e-9, 1e-10, 1e-12, 1e-15)  # the floors learners write
+
+
+def softplus_of_probabilities(node: Any, context: Context) -> Iterator[Slip]:
+    """A loss's softplus terms (``softplus(-z) = -log(p)``, ``softplus(z) = -log(1 - p)`` of
+    ``p = sigmoid(z)``) taken as logs of the probabilities kept off 0 and 1: ``p`` clipped to
+    ``[f, 1 - f]``, ``f`` added under each log, or each log clamped at -100 (what
+    ``torch.nn.BCELoss`` does to the probabilities it is handed); in the input's precision and
+    in float64 (a learner's NumPy code). Every term of the statement at once: a loss on
+    probabilities writes both logs alike."""
+    if not isinstance(node, ast.Assign):
+        return
+    calls = [
+        n
+        for n in ast.walk(node.value)
+        if isinstance(n, ast.Call) and callee(n) in _SOFTPLUS and len(n.args) == 1
+    ]
+    if not calls:
+        return
+    said = (
+        "the logs of the sigmoid's probabilities (log(p) and log(1 - p) of p = sigmoid(z)) "
+        "{how}: where the probability saturates each term stops near {cap} and its gradient "
+        "with it; compute both from the logits (softplus forms), with no floor"
+    )
+    for wide in (False, True):
+        for floor in _WRITTEN_FLOORS:
+            how, cap = f"with p clipped to [{floor:g}, 1 - {floor:g}]", f"{-math.log(floor):.4g}"
+            after = _each(node, calls, wide, clipped=floor)
+            yield node, after, "clamp", said.format(how=how, cap=cap)
+            how = f"with {floor:g} added under each log"
+            yield (
+                node,
+                _each(node, calls, wide, added=floor),
+                "clamp",
+                said.format(how=how, cap=cap),
+            )
+        how = "clamped at -100 (what torch.nn.BCELoss does to the probabilities it is given)"
+        yield node, _each(node, calls, wide, least=-100.0), "clamp", said.format(how=how, cap="100")
+
+
+def _each(node: Any, calls: list, wide: bool, **keep: float) -> ast.AST:
+    """``node`` with each softplus call of ``calls`` written as minus the log of ``p = sigmoid(z)``
+    (of ``1 - p`` for ``softplus(z)``), kept off 0 and 1 as ``keep`` says (``clipped``, ``added``
+    or ``least``), in float64 where ``wide``, each term cast back to ``z``'s dtype."""
+    pairs: list[tuple[ast.AST, ast.AST]] = []
+    for call in calls:
+        (u,) = call.args
+        positive = isinstance(u, ast.UnaryOp) and isinstance(u.op, ast.USub)
+        z = copy.deepcopy(u.operand if positive else u)
+        p: ast.expr = _call("torch", "sigmoid", _method(z, "double") if wide else z)
+        if "clipped" in keep:
+            f = keep["clipped"]
+            p = _call("torch", "clamp", p, ast.Constant(f), ast.Constant(1 - f))
+        q = p if positive else ast.BinOp(ast.Constant(1.0), ast.Sub(), p)
+        if "added" in keep:
+            q = ast.BinOp(q, ast.Add(), ast.Constant(keep["added"]))
+        log: ast.expr = _call("torch", "log", q)
+        if "least" in keep:
+            log = ast.Call(
+                ast.Attribute(log, "clamp", ast.Load()),
+                [],
+                [ast.keyword("min", ast.Constant(keep["least"]))],
+            )
+        term = ast.UnaryOp(ast.USub(), log)
+        pairs.append(
+            (call, _method(term, "to", ast.Attribute(copy.deepcopy(z), "dtype", ast.Load())))
+        )
+    return substituted(node, pairs)
+
+
+def _method(owner: ast.expr, name: str, *args: ast.expr) -> ast.Call:
+    return ast.Call(ast.Attribute(owner, name, ast.Load()), list(args), [])
 
 
 def _call(module: str, function: str, *args: Any) -> ast.Call:

@@ -321,6 +321,7 @@ MUTANT_SLIPS: tuple[Entry, ...] = (
     E("bookkeeping.statistics_of_mode", "mode"),
     E("bookkeeping.counter_frozen", "frozen"),
     E("formula.log_clamped", "clamp"),
+    E("formula.softplus_of_probabilities", "clamp"),
     E("backward.gated_on_other", "gate"),
     E("bookkeeping.stored_as_read", "frozen"),
     E("bookkeeping.not_updated", "frozen"),
