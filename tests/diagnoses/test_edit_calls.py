@@ -143,3 +143,21 @@ def test_a_count_typed_into_a_tile_is_read_from_the_input_s_shape():
     e = np.arange(1.0, 9.0).reshape(4, 2)
     words = _first_right(_edited("normalized", "size"), lambda e: e / e.sum(axis=0), e)
     assert "the size `3` in `np.tile(e.sum(axis=0), (3, 1))` is typed in" in words
+
+
+@pytest.mark.parametrize(
+    "draw, uniform",
+    [
+        ("torch.randn_like(x)", "torch.rand_like(x)"),
+        ("np.random.randn(*x.shape)", "np.random.rand(*x.shape)"),
+    ],
+)
+def test_a_normal_draw_compared_with_a_probability_becomes_a_uniform_one(draw, uniform):
+    """(a held-out Technion dropout) `torch.randn_like(x) >= p` keeps each unit with probability
+    P(N(0, 1) >= p), not 1 - p: the library's uniform draw is tried in its place."""
+    source = f"import numpy as np\nimport torch\n\n\ndef mask(x, p):\n    return {draw} >= p\n"
+    found = [
+        e for e in edits(source, "mask") if e.kind == "call" and "normal distribution" in e.text
+    ]
+    assert len(found) == 1 and f"return {uniform} >= p" in found[0].source
+    assert "where a uniform draw on [0, 1) belongs" in found[0].text

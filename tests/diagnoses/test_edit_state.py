@@ -207,3 +207,30 @@ def test_a_rate_folded_into_the_velocity_is_put_on_the_step():
     assert "`config['learning_rate']` is folded into `v` (line 16)" in said
     assert "v = config['momentum'] * config['velocity'] - dw" in edited
     assert "w + config['learning_rate'] * v" in edited
+
+
+SCALED_FORWARD = """
+import numpy as np
+
+
+class Dropout:
+    def __init__(self, rate):
+        self.scale = 1 / (1 - rate)
+
+    def forward(self, x):
+        self.mask = np.random.uniform(0, 1, x.shape) > 0.5
+        return x * self.mask * self.scale
+
+    def backward(self, dy):
+        return dy * self.mask
+"""
+
+
+def test_a_backward_without_a_factor_its_forward_kept_gets_it():
+    """(a held-out Sydney dropout) the forward scales the kept units by `self.scale`, the
+    backward passes the gradient through the mask alone: the factor is put on what it returns,
+    and a factor the backward already reads is never added again."""
+    found = _texts(SCALED_FORWARD, "Dropout.backward", "factor")
+    scaled = [(t, f) for t, f in found if "lacks the factor `self.scale`" in t]
+    assert len(scaled) == 1 and scaled[0][1].endswith("return dy * self.mask * self.scale")
+    assert not [t for t, _ in found if "lacks the factor `self.mask`" in t]

@@ -110,6 +110,26 @@ def exp_sign(node, ctx):
         yield "sign", said, ast.Call(node.func, [negated], [])
 
 
+_UNIFORM = {"randn": "rand", "randn_like": "rand_like", "standard_normal": "random"}
+
+
+def uniform_draw(node, ctx):
+    """A normal draw where a uniform one on [0, 1) belongs (``torch.randn_like(x) >= p``, a
+    dropout's mask kept with probability P(N(0, 1) >= p)): the uniform draw of that library."""
+    if (
+        isinstance(node, ast.Call)
+        and callee(node) in _UNIFORM
+        and isinstance(node.func, ast.Attribute)
+    ):
+        name = callee(node)
+        func = ast.Attribute(copy.deepcopy(node.func.value), _UNIFORM[name], ast.Load())
+        said = (
+            f"`{ctx.quote(node)}` draws from a normal distribution where a uniform draw on "
+            "[0, 1) belongs (a probability is compared with it)"
+        )
+        yield "call", said, ast.Call(func, node.args, node.keywords)
+
+
 _ELEMENTWISE = frozenset({"exp", "tanh", "sigmoid", "softmax", "log_softmax", "relu"})
 
 

@@ -10,7 +10,16 @@ import ast
 import copy
 from collections.abc import Callable, Iterator
 
-from .edit_calls import applied_again, biased, clip_bound, exp_sign, extreme, mixed_in, unsquared
+from .edit_calls import (
+    applied_again,
+    biased,
+    clip_bound,
+    exp_sign,
+    extreme,
+    mixed_in,
+    uniform_draw,
+    unsquared,
+)
 from .edit_cases import refusal, zero_divisor
 from .edit_context import Context, bound
 from .edit_names import lag, near_name, other_name, undefined_name, unset_attribute
@@ -35,7 +44,7 @@ from .edit_nodes import (
 )
 from .edit_shapes import count_missing, count_of, input_shape, is_shape, mean_of_row_sums
 from .edit_stable import eps_under_root, shift, stable_log, stable_ratio
-from .edit_state import accumulated, folded_rate, stored_back
+from .edit_state import accumulated, folded_rate, forward_factor, stored_back
 from .edit_types import one_for_all, whole_number
 
 Rule = Callable[[ast.AST, Context], Iterator[tuple[str, str, ast.AST]]]  # (kind, text, new node)
@@ -746,6 +755,7 @@ RULES: tuple[Rule, ...] = (
     _statements,
     stored_back,
     folded_rate,
+    forward_factor,
     _boundary,
     _in_place,
     _copy,
@@ -759,6 +769,7 @@ RULES: tuple[Rule, ...] = (
     _size,
     count_of,
     mean_of_row_sums,
+    uniform_draw,
     _drawn,
     _unclipped,
     clip_bound,

@@ -10,6 +10,7 @@ import ast
 import copy
 import re
 
+from .edit_context import functions
 from .edit_names import near
 from .edit_nodes import LIBRARIES
 
@@ -264,3 +265,48 @@ def _loaded(target: ast.expr) -> ast.expr:
         if hasattr(n, "ctx"):
             n.ctx = ast.Load()
     return out
+
+
+def forward_factor(node, ctx):
+    """A backward's returned value without a factor its class's forward multiplies (or divides)
+    by and keeps on ``self`` (dropout's ``return dy * self.mask`` where the forward returned ``x
+    * self.mask * self.scale``): the factor put on the value returned."""
+    if not (isinstance(node, ast.Return) and node.value is not None):
+        return
+    forward = _forward_of(ctx) if "backward" in ctx.function.name.lower() else None
+    if forward is None:
+        return
+    written = ast.unparse(ctx.function)
+    seen: set[str] = set()
+    for ret in ast.walk(forward):
+        if not (isinstance(ret, ast.Return) and ret.value is not None):
+            continue
+        for op, factor in _factors(ret.value):
+            text = ast.unparse(factor)
+            if not _kept(factor, ast.Load) or text in written or text in seen:
+                continue
+            seen.add(text)
+            said = (
+                f"`{ctx.quote(node.value)}` lacks the factor `{text}` that the forward "
+                "multiplies by: its gradient passes through every factor of the forward"
+            )
+            scaled = ast.BinOp(copy.deepcopy(node.value), op(), copy.deepcopy(factor))
+            yield "factor", said, ast.Return(scaled)
+
+
+def _forward_of(ctx) -> ast.FunctionDef | None:
+    """The ``forward`` method of the class whose method ``ctx`` reads."""
+    defs = functions(ctx.source)
+    for name, fn in defs.items():
+        owner, _, method = name.partition(".")
+        if method and fn.lineno == ctx.function.lineno and method == ctx.function.name:
+            return defs.get(f"{owner}.forward")
+    return None
+
+
+def _factors(value: ast.expr) -> list[tuple[type, ast.expr]]:
+    """The factors of a product (``a * b / c``: ``(Mult, a)``, ``(Mult, b)``, ``(Div, c)``)."""
+    if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Mult, ast.Div)):
+        right = [(type(value.op), value.right)]
+        return _factors(value.left) + right
+    return [(ast.Mult, value)]
