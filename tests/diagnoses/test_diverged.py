@@ -217,9 +217,13 @@ def test_an_array_made_from_a_shape_alone_is_no_place_where_values_part():
         "    w = np.ones((1, 1), dtype=X.dtype)",
         "    W = np.eye(X.shape[1])",
         "    y = x @ w",
+        "    self.kept = [np.zeros(p.data.shape) for p in self.parameters]",  # a held-out Sydney
+        "    v = {k: np.zeros_like(w) for k, w in params.items()}",  # optimizer's buffers
+        "    pair = [np.zeros(3), x * 2]",
     ]
     assert _constructed(texts, 1) and _constructed(texts, 2)
-    assert not _constructed(texts, 3)
+    assert _constructed(texts, 4) and _constructed(texts, 5)
+    assert not _constructed(texts, 3) and not _constructed(texts, 6)
     assert not _constructed(texts, 9)  # past the file's end
 
 

@@ -1227,7 +1227,20 @@ def test_a_pair_that_passes_more_than_any_single_edit_is_the_partial_repair_told
     found = repair.search(_two_slips_book(unrepaired), _InProcess(TWO_SLIPS))
     assert found is not None and found.partial and len(found.fixed) == 3, found
     assert found.edit.text.startswith("two changes: line "), found
+    from types import SimpleNamespace
+
     from descent.diagnoses.edits import Edit
 
     moved = Edit("order", 361, "two changes: ...; and line 361 ... wrong order", "", "loss")
-    assert repair._better_pairs({moved: (0, 1, 2)}, {}) == []  # a clip moved after its log
+    checks = [
+        Record(lambda m: 7.0, 7.0, 8.0, True, failure=SimpleNamespace(check=c))
+        for c in ("scenario trajectory", "scenario trajectory", repair.ONE_STEP)
+    ]
+    trial = repair._Trial(None, "m", ("f",), checks, [], math.inf, ("t",))
+    assert repair._better_pairs({moved: (0, 1, 2)}, {}, trial) == []  # a clip moved after its log
+    # (a held-out Technion RMSprop) what a pair passes beyond the best single edit is a first
+    # step alone: no evidence for an edit of the arithmetic
+    dropped = Edit("term", 308, "two changes: ...; and line 308 ... does not belong", "", "f")
+    single = Edit("root", 307, "the term `eps` ... belongs after the square root", "", "f")
+    assert repair._better_pairs({dropped: (0, 1, 2)}, {single: (0, 1)}, trial) == []
+    assert repair._better_pairs({dropped: (0, 1, 2)}, {single: (0, 2)}, trial) == [dropped]

@@ -196,6 +196,18 @@ def _constructed(texts: list[str], line: int) -> bool:
         return False
     stmt = tree.body[0] if len(tree.body) == 1 else None
     value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.Return)) else None
+    return value is not None and _made(value)
+
+
+def _made(value: ast.expr) -> bool:
+    """``value`` is an array made from a shape, or a list or dict of such arrays (a held-out
+    Sydney optimizer's ``[np.zeros(p.data.shape) for p in self.parameters]``)."""
+    if isinstance(value, (ast.ListComp, ast.GeneratorExp)):
+        return _made(value.elt)
+    if isinstance(value, ast.DictComp):
+        return _made(value.value)
+    if isinstance(value, (ast.List, ast.Tuple)):
+        return bool(value.elts) and all(_made(e) for e in value.elts)
     func = value.func if isinstance(value, ast.Call) else None
     name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
     return name in _CONSTRUCTORS

@@ -165,7 +165,7 @@ def search(book: Ledger, impl: Any) -> Repair | None:
                     ),
                     pairs,
                 )
-                best = _better_pairs(trial.partials, singles) + best
+                best = _better_pairs(trial.partials, singles, trial) + best
                 trial.partials.update(singles)
             if found is not None:
                 return Repair(found, tuple(failing), left_out, tuple(failing))
@@ -176,15 +176,24 @@ def search(book: Ledger, impl: Any) -> Repair | None:
         _SPENT[id(impl)] = _SPENT.get(id(impl), 0.0) + time.monotonic() - start
 
 
-def _better_pairs(pairs: dict[Edit, tuple[int, ...]], singles: dict) -> list[Edit]:
+def _better_pairs(pairs: dict[Edit, tuple[int, ...]], singles: dict, trial: _Trial) -> list[Edit]:
     """The pairs of edits that pass more failing comparisons than any single edit did, the
     most first: as a partial repair, a second edit that takes it further (a NUS learner's SGD
     that writes into its parameter and keeps the rate in its velocity) says more than the
-    first alone."""
-    most = max(map(len, singles.values()), default=0)
+    first alone. What the pair passes beyond the best single edit must be evidence
+    (:meth:`_Trial._no_evidence`): a held-out Technion RMSprop's eps moved out of its root, with
+    the weight decay's term dropped, passed one check more than the eps alone, the first step
+    of weight decay, where both forms step by about lr and the decay is never seen."""
+    best = max(singles.values(), key=len, default=())
     # a second edit that swaps (statements, names) can drop what a line does instead of
     # putting it right (a clip moved after the log it guards): no evidence where checks still fail
-    kept = (e for e in pairs if len(pairs[e]) > most and e.kind not in SWAPS)
+    kept = (
+        e
+        for e in pairs
+        if len(pairs[e]) > len(best)
+        and e.kind not in SWAPS
+        and not trial._no_evidence(tuple(sorted(set(pairs[e]) - set(best))), e.kind)
+    )
     return sorted(kept, key=lambda e: -len(pairs[e]))
 
 
