@@ -103,3 +103,31 @@ def test_a_reading_of_where_values_are_wrong_names_no_cause_beside_a_repair():
     power = Diagnosis("power", "your result is the square of the expected")
     squared = Claim(("sq",), power.text, "power", reading=power)
     assert not _names_a_cause(branch) and _names_a_cause(squared) and _names_a_cause(at_zero)
+
+
+def test_a_floor_read_off_the_values_is_said_only_where_the_code_writes_it():
+    """(a held-out Korea University network) a loss that floors its log at 1e-9 and averages
+    rows two thirds of which saturate stops at 13.816 = -log(1e-06): a floor of 1e-06 is said
+    only of code that writes that number where the exercise runs (or of the kit's own code)."""
+    import ast
+    from types import SimpleNamespace
+
+    from descent.diagnoses.ledger import Ledger
+    from descent.diagnoses.located import floor_written, student_source
+
+    floor = Claim(("f",), "your result stops at 13.816 = -log(1e-06) where ...", "clamp", fact=True)
+    other = Claim(("o",), "your result is half the expected", "scale")
+    module = (
+        "EPS = 10 ** -9\n\n\n"
+        "def numerical_gradient(f, x, eps=1e-6):\n    return x\n\n\n"
+        "def _loss(p, t):\n    return -(t * np.log(p + EPS)).sum()\n\n\n"
+        "def mlp_loss_and_grads(x, t):\n    return _loss(x, t)\n"
+    )
+    impl = SimpleNamespace(source=lambda module_name: module)
+    code = student_source(Ledger("layers.mlp_loss_and_grads"), impl)
+    assert code is not None and not floor_written(floor, code)  # 1e-6 only in another exercise
+    assert floor_written(other, code) and floor_written(floor, None)  # the kit's own code
+    written = [ast.parse("def f(p):\n    return np.log(np.maximum(p, 1e-06))\n")]
+    assert floor_written(floor, written)
+    nine = Claim(("n",), "your result stops at 20.723 = -log(1e-09) where ...", "clamp")
+    assert floor_written(nine, code)  # `10 ** -9` at the module's top

@@ -6,12 +6,16 @@ reference's (:mod:`~.diverged`)."""
 
 from __future__ import annotations
 
+import ast
+import math
 import re
 from dataclasses import replace
 from typing import Any
 
+from .. import registry
 from . import diverged, float_trap, repair
 from .claims import Claim, unnamed
+from .edit_context import aliases, bases, functions, instances, reached
 from .ledger import Ledger
 
 
@@ -184,3 +188,59 @@ def _with_part(
         return parts
     explains[fixed.key] = mine
     return [*parts, fixed]
+
+
+_FLOOR_READ = re.compile(r"= -?log\((\d[\d.e+-]*)\)")
+
+
+def floor_written(claim: Claim, source: list[ast.AST] | None) -> bool:
+    """A floor read off the values (kind ``clamp``: "stops at 13.816 = -log(1e-06)") is the
+    student's where their code writes that number, or where there is no code to read (a
+    catalogued variant): a held-out Korea University loss floors its log at 1e-9 and, averaged
+    over rows two thirds of which saturate, stops at -log(1e-06) too."""
+    found = _FLOOR_READ.search(claim.text) if claim.kind == "clamp" else None
+    if found is None or not source:
+        return True
+    floor = float(found.group(1))
+    return any(math.isclose(n, floor, rel_tol=1e-9) for n in _numbers(source))
+
+
+def student_source(book: Ledger, impl: Any) -> list[ast.AST] | None:
+    """The code of the student's that ``book``'s exercise runs: its functions, those they call
+    (as a repair search reaches them) and the module's top-level statements that are no
+    definition (``EPS = 1e-9``); ``None`` for the kit's own code."""
+    exercise = registry.EXERCISES.get(book.exercise or "")
+    try:
+        source = impl.source(exercise.module) if impl is not None and exercise else None
+        tree = ast.parse(source) if source else None
+    except Exception:  # noqa: BLE001 - a module that cannot be read has no numbers to read
+        return None
+    if tree is None or exercise is None or not isinstance(source, str):
+        return None
+    defs = functions(source)
+    roots = tuple(d for d in defs if d.partition(".")[0] in exercise.functions)
+    ran = reached(defs, roots, aliases(source), bases(source), instances(source))
+    tops = [n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+    return [*(defs[n] for n in ran), *tops]
+
+
+def _numbers(code: list[ast.AST]) -> set[float]:
+    """The numbers ``code`` writes: literals, and powers of literals (``10 ** -9``)."""
+    found: set[float] = set()
+    for node in (n for part in code for n in ast.walk(part)):
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            found.add(float(node.value))
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            base, power = _literal(node.left), _literal(node.right)
+            if base is not None and power is not None and abs(power) <= 400 and base > 0:
+                found.add(float(base) ** power)
+    return found
+
+
+def _literal(node: ast.expr) -> float | None:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _literal(node.operand)
+        return None if inner is None else -inner
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+        return float(node.value)
+    return None

@@ -52,7 +52,16 @@ from .claims import UNNAMED, Claim, unnamed
 from .item import zero_everywhere
 from .ledger import Ledger, Record, agree
 from .linear import factor_readings
-from .located import line_alone, parting_of, placed, repaired, trap_of, trapped
+from .located import (
+    floor_written,
+    line_alone,
+    parting_of,
+    placed,
+    repaired,
+    student_source,
+    trap_of,
+    trapped,
+)
 from .mutant import mutants, written_into
 from .order import MUTANT_PREEMPTS
 from .parameter import _inert, _scant
@@ -502,7 +511,10 @@ def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
     if not reported:  # crashes alone: a repair that makes them run says where
         repair.told(repaired(book, impl) if book.crashed else None, book.crashed)
         return
-    own = {id(r): claims_of(r, reference) for r in reported}
+    source = student_source(book, impl)  # a floor read off the values must be written there
+    own = {
+        id(r): [c for c in claims_of(r, reference) if floor_written(c, source)] for r in reported
+    }
     claims = list({c.key: c for r in reported for c in own[id(r)] if not c.fact}.values())
     facts = {id(r): next((c for c in own[id(r)] if c.fact), None) for r in reported}
     status, explains, weighed, verdicts = {}, {}, set(), {}
