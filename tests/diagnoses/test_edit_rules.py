@@ -490,6 +490,18 @@ def test_a_gradient_of_a_mean_without_its_count_is_divided_by_an_input_s_entries
     )
 
 
+def test_a_loss_summed_over_examples_laid_out_as_columns_is_divided_by_their_count():
+    """(a held-out Wisconsin learner) `-np.sum(y * np.log(p))` with the examples as columns (a
+    course's `m = Y.shape[1]`): a negated sum is arithmetic too, and the count of its last axis
+    is one of the counts tried."""
+    source = "def loss(p, y):\n    return -np.sum(np.multiply(y, np.log(p)))\n"
+    assert _told(
+        _texts(source, "loss", "count"),
+        "lacks the division by the count of the columns of `y`",
+        "return -np.sum(np.multiply(y, np.log(p))) / y.shape[-1]",
+    )
+
+
 def test_a_tanh_derivative_without_its_square_gets_it():
     # (a UCSD learner) 1 - tanh(x) for 1 - tanh(x) ** 2; a cached output `y` alike
     source = "import numpy as np\n\n\ndef grad(x, y):\n    return (1 - np.tanh(x)) * (1 - y)\n"

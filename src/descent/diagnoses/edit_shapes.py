@@ -80,19 +80,22 @@ class _Reshaped(ast.NodeTransformer):
 def count_missing(node, ctx):
     """A value returned without the division by a count of an input's entries that a mean
     needs (a gradient of the squared error written ``2 * (pred - target)``): the value divided
-    by the count of every entry of an input the value reads, then by its first dimension. The
+    by the count of every entry of an input the value reads, then by its first dimension, then
+    by its last (examples laid out as columns). The
     value may be one item of a list or tuple returned (``return [dy_pred, dy_true]``), or the
     value of a name the function returns (``grad = [2 * (p - t)]``), where it is written."""
     for part, rebuilt in _returned_values(node, ctx):
         value = part
         if isinstance(value, ast.Name):  # `return to_return`: what it was computed from
             value = ctx.value(value.id, node.lineno) or value
-        if not isinstance(_converted(value), ast.BinOp):
+        if not isinstance(_negated(_converted(value)), ast.BinOp) and not _reduced(value):
             continue  # arithmetic only: a conversion (`torch.as_tensor(a)`) computes no mean
         for name in _counted(value, ctx):
             for count, of in (
                 (f"{name}.reshape(-1).shape[0]", "entries"),
                 (f"len({name})", "rows"),
+                # examples laid out as columns (a course's `m = Y.shape[1]`)
+                (f"{name}.shape[-1]", "columns"),
             ):
                 said = f"`{ctx.quote(part)}` lacks the division by the count of the {of} of "
                 said += f"`{name}` that a mean needs (the gradient or the value of a sum)"
@@ -109,6 +112,17 @@ def _converted(value: ast.expr) -> ast.expr:
     while isinstance(value, ast.Call) and method_call(value) and callee(value) in _CASTS:
         value = value.func.value  # type: ignore[attr-defined]
     return value
+
+
+def _negated(value: ast.expr) -> ast.expr:
+    return value.operand if isinstance(value, ast.UnaryOp) else value
+
+
+def _reduced(value: ast.expr) -> bool:
+    """``value`` is a sum, negated or not (``-np.sum(y * np.log(p))``, a loss summed over
+    the examples)."""
+    inner = _negated(value)
+    return isinstance(inner, ast.Call) and callee(inner) == "sum"
 
 
 def _returned_values(node: ast.AST, ctx) -> list[tuple[ast.expr, Callable[[ast.expr], ast.stmt]]]:
