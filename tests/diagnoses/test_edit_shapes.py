@@ -45,3 +45,40 @@ def test_a_result_left_in_the_shape_given_to_the_input_is_laid_out_in_the_input_
     assert np.allclose(space["softmax"](matrix)[1], [0.5, 0.5])
     assert space["softmax"](matrix).shape == (2, 2)
     assert not [e for e in edits(ROW, "pair") if e.kind == "shape"]
+
+
+LOOPED = """
+def squared_error(A, x, b):
+    matrix = A @ x - b
+    a = 0
+    for i in range(len(matrix)):
+        val = matrix[i]
+        a += val * val
+    return a
+
+
+def squared_error_grid(e):
+    total = 0.0
+    for row in e:
+        for v in row:
+            total += v * v
+    return total
+"""
+
+
+def test_a_sum_a_loop_adds_up_is_divided_by_the_loop_s_count():
+    """A held-out Korea University MSE adds the squared errors up in a loop and returns the
+    sum: the edit divides the returned sum by the loop's count (``len(matrix)``) at the
+    ``return``; nested loops get each count and their product."""
+    [edit] = [e for e in edits(LOOPED, "squared_error") if "summed over the loop" in e.text]
+    assert edit.text == (
+        "line 8 (in `squared_error`): `a`, summed over the loop on line 5, lacks the division "
+        "by the count of its terms, `len(matrix)`, that a mean needs"
+    )
+    space: dict = {"np": np}
+    exec(compile(edit.source, "<edited>", "exec"), space)  # noqa: S102 - the test's text
+    A, b = np.array([[1.0], [2.0], [3.0]]), np.zeros(3)
+    assert space["squared_error"](A, np.ones(1), b) == pytest.approx(14 / 3)
+    grid = [e.text for e in edits(LOOPED, "squared_error_grid") if "summed over" in e.text]
+    assert any("`len(e)`" in t for t in grid) and any("`len(row)`" in t for t in grid)
+    assert any("the loops on lines 13, 14" in t and "`(len(e)) * (len(row))`" in t for t in grid)

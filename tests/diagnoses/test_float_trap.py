@@ -131,3 +131,39 @@ def test_nothing_is_told_without_the_student_s_source_and_a_timeout_is_no_line()
         raise CallTimeout("_nll", 1.0)
 
     assert float_trap.located(_book(slow), _impl(source)) is None  # type: ignore[arg-type]
+
+
+OVERFLOWING = """
+
+def _nll(z, y):
+    # no shift by the row's maximum: exp overflows in float32, and the log of inf is inf
+    return np.mean(np.log(np.sum(np.exp(z), axis=1)) - z[np.arange(len(y)), y])
+"""
+OVERFLOW_SAID = r"in your code, line \d+ \(in `_nll`\): `return np.mean\(np.log\(np.sum\(np.exp\(z\).*` takes the exp of a number past the float's range"
+
+
+@pytest.mark.parametrize("where", ["worker", "in-process"])
+def test_an_overflow_that_leaves_no_nan_is_found_on_a_second_run(tmp_path, where):
+    """A log of a sum of exps overflows to inf with no NaN after it: the first run, with a log
+    of 0 and 0 / 0 raised, stops nowhere; the second raises the overflow and finds its line."""
+    folder = tmp_path / "subs" / "overflowing_log_sum_exp"
+    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("test_*", "__pycache__"))
+    path = folder / "losses.py"
+    text = path.read_text()
+    student = STUDENT.replace(
+        "        p = _probabilities(logits.detach().cpu().numpy())\n"
+        "        loss = logits.new_tensor(_nll(p, target.cpu().numpy()))\n",
+        "        z = logits.detach().cpu().numpy()\n"
+        "        loss = logits.new_tensor(float(_nll(z, target.cpu().numpy())))\n",
+    )
+    path.write_text(
+        text.replace(ANCHOR, student, 1) + HELPERS.split("\n\ndef _probabilities")[0] + OVERFLOWING
+    )
+    suites = ["graders/test_losses.py", "-k", "cross_entropy and stable"]
+    if where == "worker":
+        run = grade(tmp_path / "run", suites, [str(folder)])
+    else:
+        run = grade_in_process(tmp_path / "run", suites, folder)
+    lost = [t["message"] or "" for t in run.results["tests"] if t["outcome"] == "failed"]
+    assert lost, "the overflowing log-sum-exp failed no check"
+    assert any(re.search(OVERFLOW_SAID, m) for m in lost), lost[0]

@@ -288,13 +288,14 @@ class Implementation:
         implementation to run recipes on, or ``None`` where the edit cannot be made."""
         return contextlib.nullcontext(None)
 
-    def strict_floats(self) -> contextlib.AbstractContextManager:
+    def strict_floats(self, overflow: bool = False) -> contextlib.AbstractContextManager:
         """Inside the block, the student's code runs with NumPy's float errors raised (a log
-        of 0, an exp that overflows): a re-run that asks on which line a float first went
-        wrong."""
+        of 0, 0 / 0; ``overflow``: an exp past the float's range too): a re-run that asks on
+        which line a float first went wrong."""
         import numpy as np  # not at start-up: the plugin loads without NumPy
 
-        return np.errstate(divide="raise", invalid="raise")
+        over = {"over": "raise"} if overflow else {}
+        return np.errstate(divide="raise", invalid="raise", **over)
 
     @contextlib.contextmanager
     def traced(self) -> Iterator[collections.Counter]:

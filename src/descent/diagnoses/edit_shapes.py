@@ -86,6 +86,10 @@ def count_missing(node, ctx):
     value of a name the function returns (``grad = [2 * (p - t)]``), where it is written."""
     for part, rebuilt in _returned_values(node, ctx):
         value = part
+        looped = _loop_counts(ctx.function, part) if isinstance(part, ast.Name) else []
+        if looped:  # `a += val * val` in a loop, then `return a`
+            yield from _divided_by_loops(part, rebuilt, looped)
+            continue
         if isinstance(value, ast.Name):  # `return to_return`: what it was computed from
             value = ctx.value(value.id, node.lineno) or value
         if not isinstance(_negated(_converted(value)), ast.BinOp) and not _reduced(value):
@@ -101,6 +105,50 @@ def count_missing(node, ctx):
                 said += f"`{name}` that a mean needs (the gradient or the value of a sum)"
                 divided = ast.BinOp(part, ast.Div(), ast.parse(count, mode="eval").body)
                 yield "count", said, rebuilt(divided)
+
+
+def _loop_counts(fn: ast.FunctionDef, name: ast.Name) -> list[tuple[int, str]]:
+    """(line, count) of each loop, outermost first, in which ``fn`` adds to ``name``
+    (``a += val * val``), where the count of its iterations can be written: ``n`` of
+    ``range(n)``, ``len(xs)`` of ``for x in xs`` (or of ``enumerate(xs)``, ``zip(xs, ...)``)."""
+    found = []
+    for loop in (n for n in ast.walk(fn) if isinstance(n, ast.For)):
+        adds = any(
+            isinstance(s, ast.AugAssign)
+            and isinstance(s.op, ast.Add)
+            and isinstance(s.target, ast.Name)
+            and s.target.id == name.id
+            for s in ast.walk(loop)
+        )
+        count = _iterations(loop.iter) if adds else None
+        if count is not None:
+            found.append((loop.lineno, count))
+    return found
+
+
+def _iterations(over: ast.expr) -> str | None:
+    if isinstance(over, ast.Call) and callee(over) in ("enumerate", "zip") and over.args:
+        over = over.args[0]
+    if isinstance(over, ast.Call) and callee(over) == "range":
+        return ast.unparse(over.args[0]) if len(over.args) == 1 else None
+    if isinstance(over, (ast.Name, ast.Attribute, ast.Subscript)):
+        return f"len({ast.unparse(over)})"
+    return None
+
+
+def _divided_by_loops(part: ast.Name, rebuilt: Callable, looped: list[tuple[int, str]]):
+    """``part``, a sum a loop adds up, divided by each loop's count, and by the count of all
+    of them where they nest (a loss summed over rows and columns)."""
+    counts = [([line], count) for line, count in looped]
+    if len(looped) > 1:
+        counts.append(([line for line, _ in looped], " * ".join(f"({c})" for _, c in looped)))
+    for lines, count in counts:
+        where = f"the loop on line {lines[0]}" if len(lines) == 1 else "the loops on lines "
+        where += ", ".join(map(str, lines)) if len(lines) > 1 else ""
+        said = f"`{part.id}`, summed over {where}, lacks the division by the count of its "
+        said += f"terms, `{count}`, that a mean needs"
+        divided = ast.BinOp(part, ast.Div(), ast.parse(f"({count})", mode="eval").body)
+        yield "count", said, rebuilt(divided)
 
 
 _CASTS = frozenset({"astype", "float", "double", "to"})

@@ -7,7 +7,10 @@ comparisons whose result has NaN or inf where the expected is finite: a log of a
 function was handed (``-np.log(y_hat[y])``) has no small edit that repairs it, and its line is
 still the place to look. The line is told only where every such comparison re-run (three at
 most) stops on the same line, in NumPy's words for what happened there; code that computes in
-torch raises nothing and is told nothing.
+torch raises nothing and is told nothing. An overflow is raised only on a second run, where
+the first stops on no float error: the exp of a sigmoid's ``1 / (1 + np.exp(-x))`` overflows
+harmlessly, while a ``np.log(np.sum(np.exp(x)))`` that overflows computes no NaN after it to
+stop on.
 """
 
 from __future__ import annotations
@@ -62,6 +65,8 @@ def located(book: Ledger, impl: Any) -> Trap | None:
         return None  # a catalogued variant: the kit's own code
     failing = [r for r in book.records if r.failed and r.recipe and _breaks(r)][:RUNS]
     stops = {id(r): _stop(r, impl, f"{exercise.module}.py") for r in failing}
+    if not any(stops.values()):  # no NaN, no log of 0: an inf came from an overflow (second)
+        stops = {id(r): _stop(r, impl, f"{exercise.module}.py", True) for r in failing}
     if not failing or None in stops.values() or len(set(stops.values())) != 1:
         return None
     line, function, what = next(iter(stops.values()))  # type: ignore[misc]
@@ -83,11 +88,14 @@ def _breaks(record: Record) -> bool:
     return bool(torch.isfinite(expected).all()) and not bool(torch.isfinite(got).all())
 
 
-def _stop(record: Record, impl: Any, file: str) -> tuple[int, str, str] | None:
-    """(line, function, what) where ``record``'s recipe stops on a float error in ``file``."""
+def _stop(
+    record: Record, impl: Any, file: str, overflow: bool = False
+) -> tuple[int, str, str] | None:
+    """(line, function, what) where ``record``'s recipe stops on a float error in ``file``
+    (``overflow``: an overflow stops it too)."""
     record.restore()
     try:
-        with impl.strict_floats():
+        with impl.strict_floats(overflow):
             record.recipe(impl)  # type: ignore[misc]
     except FloatingPointError as exc:
         return _where(exc, file)

@@ -224,6 +224,17 @@ def student_source(book: Ledger, impl: Any) -> list[ast.AST] | None:
     return [*(defs[n] for n in ran), *tops]
 
 
+def module_text(book: Ledger, impl: Any) -> str | None:
+    """The source of the student's module ``book``'s exercise is in; ``None`` for the kit's
+    own code."""
+    exercise = registry.EXERCISES.get(book.exercise or "")
+    try:
+        text = impl.source(exercise.module) if impl is not None and exercise else None
+    except Exception:  # noqa: BLE001 - a module that cannot be read has no lines to point at
+        return None
+    return text if isinstance(text, str) else None
+
+
 def _numbers(code: list[ast.AST]) -> set[float]:
     """The numbers ``code`` writes: literals, and powers of literals (``10 ** -9``)."""
     found: set[float] = set()

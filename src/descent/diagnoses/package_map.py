@@ -477,6 +477,13 @@ MODULES: tuple[Module, ...] = (
         stage="verification",
     ),
     Module(
+        "anchored",
+        "the student's code as written",
+        "the line that writes the floor a verified cause names (a probability clipped at 1e-15).",
+        "for a floored log no edit or float error placed: the lines that write the floor",
+        stage="verification",
+    ),
+    Module(
         "claims",
         "nothing: the shape of a candidate cause",
         "a candidate cause as verification weighs it, and the words of an unnamed ratio.",

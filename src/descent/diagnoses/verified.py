@@ -47,6 +47,7 @@ import torch
 
 from .. import variants
 from . import repair
+from .anchored import anchored
 from .base import Diagnosis, NotApplicable, leaves, non_finite, observed, witnessed
 from .claims import UNNAMED, Claim, unnamed
 from .item import zero_everywhere
@@ -55,6 +56,7 @@ from .linear import factor_readings
 from .located import (
     floor_written,
     line_alone,
+    module_text,
     parting_of,
     placed,
     repaired,
@@ -573,6 +575,11 @@ def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
         trap = trap_of(book, impl)  # (on the checks a partial repair leaves failing too)
         trap = trap or (parting_of(book, impl, reference) if found is None else None)
         whole, facts = trapped(trap, whole, bool(parts), facts, explains)
+    text = module_text(book, impl) if source else None  # a floor named: the lines writing it
+    whole, parts = (
+        [anchored(c, source, text) for c in whole],
+        [anchored(c, source, text) for c in parts],
+    )
     for record in reported:
         _decide(record, whole, parts, facts, explains, found)
 

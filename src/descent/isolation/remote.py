@@ -222,9 +222,10 @@ class WorkerImplementation(Implementation):
             del conn.modified_log[logged:]
 
     @contextlib.contextmanager
-    def strict_floats(self) -> Iterator[None]:
-        """The worker runs the block's calls with NumPy's float errors raised."""
-        self.conn.strict = True
+    def strict_floats(self, overflow: bool = False) -> Iterator[None]:
+        """The worker runs the block's calls with NumPy's float errors raised (``overflow``:
+        an overflow too)."""
+        self.conn.strict = "over" if overflow else True
         try:
             yield
         finally:

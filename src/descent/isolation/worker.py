@@ -29,6 +29,12 @@ from .submission import MAX_TEXT, Submission, text
 _NONE = contextlib.nullcontext()
 
 
+def _float_errors(mode: bool | str) -> contextlib.AbstractContextManager:
+    """NumPy's float errors raised for a trusted re-run (``"over"``: an overflow too)."""
+    over = {"over": "raise"} if mode == "over" else {}
+    return np.errstate(divide="raise", invalid="raise", **over)
+
+
 class CallbackStub:
     """A trusted-side callable, seen from the worker; calling it asks the trusted side."""
 
@@ -159,8 +165,8 @@ class Worker:
             if handler is None:
                 raise ProtocolError(f"unknown op {header.get('op')!r}")
             # a trusted re-run that asks where a float first went wrong, or which functions ran
-            trapped = header.get("strict") is True
-            with np.errstate(divide="raise", invalid="raise") if trapped else _NONE:
+            trapped = header.get("strict")
+            with _float_errors(trapped) if trapped in (True, "over") else _NONE:
                 with self._traced() if header.get("trace") is True else _NONE:
                     with self._watched() if header.get("watch") is True else _NONE:
                         if handler(self, header, blobs, out) is operations.REPLIED:

@@ -1,0 +1,100 @@
+"""The line of the student's code that writes the floor a verified cause names, for
+:mod:`descent.diagnoses.verified`: a loss told "the logs of the sigmoid's probabilities with p
+clipped to [1e-15, 1 - 1e-15]" is pointed at the line that writes 1e-15.
+
+A log floored at a constant has no small edit that repairs it (the log belongs computed from
+the logits), and its result is finite, so no float error stops on it either; the cause, verified
+on every failing check, names the constant, and the code the exercise runs writes it on one line
+or a few. The line is told only for a cause that no repair and no float error placed, and only
+where at most :data:`MOST` lines write the constant (a constant written everywhere places
+nothing).
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from dataclasses import replace
+
+from .claims import Claim
+
+MOST = 3  # lines that write the floor, at most, for it to be told
+_SMALL = re.compile(r"(?<![\w.])(\d(?:\.\d+)?e-\d+)")  # a floor as the kit writes it: 1e-15
+
+
+def anchored(claim: Claim, code: list[ast.AST] | None, text: str | None) -> Claim:
+    """``claim`` with the lines of ``code`` (the student's functions the exercise runs, as
+    :func:`.located.student_source` gives them; ``text``, the module's source) that write the
+    floor it names, as where it is; ``claim`` as it is where it is placed already, names no
+    floor, or the floor is written nowhere or on too many lines."""
+    if claim.located or claim.kind != "clamp" or not code or not text:
+        return claim
+    floors = {float(f) for f in _SMALL.findall(claim.text)}
+    lines = _writing(code, floors)
+    if not lines or len(lines) > MOST:
+        return claim
+    return replace(claim, located=_said(lines, code, text.splitlines()))
+
+
+def _writing(code: list[ast.AST], floors: set[float]) -> list[int]:
+    """The lines that write one of ``floors``: a literal, ``1 - f`` included, or a power of
+    literals (``10 ** -9``)."""
+    found = set()
+    for node in (n for part in code for n in ast.walk(part)):
+        value = _written(node)
+        if value is not None and any(math.isclose(value, f, rel_tol=1e-9) for f in floors):
+            found.add(node.lineno)  # type: ignore[attr-defined]
+    return sorted(found)
+
+
+def _written(node: ast.AST) -> float | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+        return float(node.value)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+        base, power = _literal(node.left), _literal(node.right)
+        if base is not None and power is not None and base > 0 and abs(power) <= 400:
+            return base**power
+    return None
+
+
+def _literal(node: ast.expr) -> float | None:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _literal(node.operand)
+        return None if inner is None else -inner
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+        return float(node.value)
+    return None
+
+
+def _said(lines: list[int], code: list[ast.AST], text: list[str]) -> str:
+    """ "line 12 (in `loss`): `p = np.clip(p, 1e-15, 1 - 1e-15)` writes that floor"; with
+    more lines, "lines 12, 30 write that floor (line 12 (in `loss`): `...`)"."""
+    first = lines[0]
+    quoted = _code(text[first - 1]) if first <= len(text) else ""
+    quoted = quoted if len(quoted) <= 60 else quoted[:57] + "..."
+    inside = _function(code, first)
+    at = f"line {first}" + (f" (in `{inside}`)" if inside else "") + f": `{quoted}`"
+    if len(lines) == 1:
+        return f"{at} writes that floor"
+    return f"lines {', '.join(map(str, lines))} write that floor ({at})"
+
+
+def _code(line: str) -> str:
+    """The line's code, its comment left out (a ``#`` after the last quote)."""
+    code, mark, comment = line.rpartition("#")
+    if not mark or "'" in comment or '"' in comment or not code.strip():
+        code = line
+    return " ".join(code.split())
+
+
+def _function(code: list[ast.AST], line: int) -> str | None:
+    """The name of the innermost function of ``code`` that holds ``line``."""
+    holding = [
+        n
+        for part in code
+        for n in ast.walk(part)
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and n.lineno <= line <= (n.end_lineno or n.lineno)
+    ]
+    return max(holding, key=lambda n: n.lineno).name if holding else None

@@ -1,0 +1,88 @@
+"""The line that writes the floor a verified cause names (``descent.diagnoses.anchored``): a
+loss of clipped sigmoid probabilities is pointed at the line of its clip, in the code's own
+words; a floor written on too many lines, or by no line, places nothing."""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+
+from conftest import KIT, grade_in_process
+
+from descent.diagnoses.anchored import MOST, anchored
+from descent.diagnoses.claims import Claim
+
+CLIPPED = """
+import numpy as np
+
+EPS = 10 ** -7
+
+
+def bce(z, t):
+    p = 1 / (1 + np.exp(-z))
+    p = np.clip(p, 1e-15, 1 - 1e-15)  # keep the logs finite
+    return -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))
+
+
+def floored(p):
+    return np.log(np.maximum(p, EPS))
+"""
+SAID = "what a log is taken of clamped at {f} (the log floored at ...)"
+
+
+def _claim(floor: str, kind: str = "clamp") -> Claim:
+    return Claim(("slip", floor), SAID.format(f=floor), kind)
+
+
+def test_a_floor_named_is_placed_on_the_line_that_writes_it():
+    code = ast.parse(CLIPPED).body
+    placed = anchored(_claim("1e-15"), code, CLIPPED)
+    assert placed.located == (
+        "line 9 (in `bce`): `p = np.clip(p, 1e-15, 1 - 1e-15)` writes that floor"
+    )
+    # a power of literals is a floor written too; its line is the module's own statement
+    assert (
+        anchored(_claim("1e-07"), code, CLIPPED).located
+        == "line 4: `EPS = 10 ** -7` writes that floor"
+    )
+    assert anchored(_claim("1e-08"), code, CLIPPED).located == ""  # written nowhere
+    assert anchored(_claim("1e-15", "factor"), code, CLIPPED).located == ""  # no floor's kind
+    assert anchored(_claim("1e-15"), None, CLIPPED).located == ""  # the kit's own code
+
+
+def test_a_floor_written_on_many_lines_places_nothing():
+    many = "\n".join(f"a{i} = 1e-12" for i in range(MOST + 1)) + "\n"
+    assert anchored(_claim("1e-12"), ast.parse(many).body, many).located == ""
+    few = "\n".join(f"a{i} = 1e-12" for i in range(MOST)) + "\n"
+    said = anchored(_claim("1e-12"), ast.parse(few).body, few).located
+    assert said == "lines 1, 2, 3 write that floor (line 1: `a0 = 1e-12`)"
+
+
+ANCHOR = "    per = pw * target * _softplus(-logits) + (1 - target) * _softplus(logits)\n"
+STUDENT = (
+    "    p = torch.sigmoid(logits.double()).detach().cpu().numpy()\n"
+    "    p = np.clip(p, 1e-12, 1 - 1e-12)\n"
+    "    t = target.detach().cpu().numpy()\n"
+    "    per = torch.as_tensor(-(pw * t * np.log(p) + (1 - t) * np.log(1 - p)))\n"
+    "    per = per.to(logits.dtype)\n"
+)
+
+
+def test_a_clipped_probability_loss_is_told_the_line_of_its_clip(tmp_path):
+    """End to end: the slip of clipped probabilities reproduces every failing check, and the
+    message points at the learner's line with the clip."""
+    folder = tmp_path / "subs" / "clipped_bce"
+    shutil.copytree(
+        KIT / "solutions", folder, ignore=shutil.ignore_patterns("test_*", "__pycache__")
+    )
+    path = folder / "losses.py"
+    text = path.read_text()
+    assert ANCHOR in text, "the solution's text moved"
+    path.write_text("import numpy as np\n" + text.replace(ANCHOR, STUDENT, 1))
+    suites = ["graders/test_losses.py", "-k", "bce_with_logits and stable"]
+    run = grade_in_process(tmp_path / "run", suites, folder)
+    lost = [t["message"] or "" for t in run.results["tests"] if t["outcome"] == "failed"]
+    assert lost, "the clipped probabilities failed no check"
+    said = r"in your code, line \d+ \(in `bce_with_logits_forward`\): `p = np.clip\(p, 1e-12, 1 - 1e-12\)` writes that floor"
+    assert any(re.search(said, m) for m in lost), lost[0]
