@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import re
 import shutil
+from dataclasses import replace
 
 from conftest import KIT, grade_in_process
 
@@ -85,4 +86,53 @@ def test_a_clipped_probability_loss_is_told_the_line_of_its_clip(tmp_path):
     lost = [t["message"] or "" for t in run.results["tests"] if t["outcome"] == "failed"]
     assert lost, "the clipped probabilities failed no check"
     said = r"in your code, line \d+ \(in `bce_with_logits_forward`\): `p = np.clip\(p, 1e-12, 1 - 1e-12\)` writes that floor"
-    assert any(re.search(said, m) for m in lost), lost[0]
+    assert any(re.search(said, m) for m in lost), "\n".join(lost)
+
+
+def test_a_constant_typed_in_for_an_argument_is_placed_on_the_lines_that_write_it():
+    typed = (
+        "your result is what the reference gives with `negative_slope` = 0.1 whatever the call "
+        "passes: the `negative_slope` passed makes no difference in your code, which uses the "
+        "constant 0.1 where `negative_slope` belongs"
+    )
+    code_text = "def leaky(x):\n    return np.maximum(0, x) + np.minimum(x, 0) * 0.1\n"
+    claim = Claim(("rerun", "negative_slope"), typed, "argument")
+    placed = anchored(claim, ast.parse(code_text).body, code_text)
+    assert placed.located == (
+        "line 2 (in `leaky`): `return np.maximum(0, x) + np.minimum(x, 0) * 0.1` writes that constant"
+    )
+    several = replace(claim, text=typed.replace("constant 0.1", "constant 0.1 or 0.2"))
+    assert anchored(several, ast.parse(code_text).body, code_text).located == ""
+
+
+SLOPE = "    return torch.where(x > 0, x, negative_slope * x), (x, negative_slope)\n"
+BACKWARD = "    return torch.where(x > 0, dy, slope * dy)\n"
+
+
+def test_a_slope_typed_in_is_named_over_the_branch_it_makes_wrong(tmp_path):
+    """End to end: a leaky ReLU whose forward multiplies by 0.1 whatever `negative_slope` is
+    was read only as "wrong exactly where x < 0"; the re-runs now run after that place and name
+    the constant, at the line that writes it."""
+    folder = tmp_path / "subs" / "typed_slope"
+    shutil.copytree(
+        KIT / "solutions", folder, ignore=shutil.ignore_patterns("test_*", "__pycache__")
+    )
+    path = folder / "activations.py"
+    text = path.read_text()
+    assert SLOPE in text, "the solution's text moved"
+    # a learner's helper that takes no slope, called by the kit's signature (no edit of the
+    # helper can read an argument it is not given)
+    forward = "    return _leaky(x), (x, negative_slope)\n"
+    helper = "\n\ndef _leaky(x):\n    return torch.where(x > 0, x, 0.1 * x)\n"
+    assert BACKWARD in text, "the solution's text moved"
+    text = text.replace(SLOPE, forward, 1).replace(
+        BACKWARD, BACKWARD.replace("slope * dy", "0.1 * dy")
+    )
+    path.write_text(text + helper)
+    run = grade_in_process(
+        tmp_path / "run", ["graders/test_activations.py", "-k", "leaky_relu"], folder
+    )
+    lost = [t["message"] or "" for t in run.results["tests"] if t["outcome"] == "failed"]
+    assert lost, "the typed-in slope failed no check"
+    said = r"uses the constant 0.1 where `negative_slope` belongs; in your code, lines \d+, \d+ write that constant \(line \d+ \(in `leaky_relu_backward`\)"
+    assert any(re.search(said, m) for m in lost), "\n".join(lost)

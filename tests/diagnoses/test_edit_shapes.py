@@ -82,3 +82,26 @@ def test_a_sum_a_loop_adds_up_is_divided_by_the_loop_s_count():
     grid = [e.text for e in edits(LOOPED, "squared_error_grid") if "summed over" in e.text]
     assert any("`len(e)`" in t for t in grid) and any("`len(row)`" in t for t in grid)
     assert any("the loops on lines 13, 14" in t and "`(len(e)) * (len(row))`" in t for t in grid)
+
+
+CAST_LOOP = """
+import numpy as np
+
+
+def MSE(y, x):
+    s = 0
+    for i, x_i in enumerate(x):
+        s += np.power((y[i] - x_i), 2)
+    return np.asscalar(s)
+"""
+
+
+def test_a_loop_s_sum_returned_through_a_cast_is_divided_too():
+    """(a held-out Wisconsin MSE) the sum is handed back through a cast, `np.asscalar(s)`: the
+    cast value is divided by the count of what the loop enumerates."""
+    [edit] = [e for e in edits(CAST_LOOP, "MSE") if "summed over the loop" in e.text]
+    assert (
+        "`s`, summed over the loop on line 7, lacks the division by the count of its terms, `len(x)`"
+        in edit.text
+    )
+    assert "return np.asscalar(s) / len(x)" in edit.source

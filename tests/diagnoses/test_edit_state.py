@@ -234,3 +234,36 @@ def test_a_backward_without_a_factor_its_forward_kept_gets_it():
     scaled = [(t, f) for t, f in found if "lacks the factor `self.scale`" in t]
     assert len(scaled) == 1 and scaled[0][1].endswith("return dy * self.mask * self.scale")
     assert not [t for t, _ in found if "lacks the factor `self.mask`" in t]
+
+
+SQUARED = """
+import numpy as np
+
+
+def mse(y_pred, y_true):
+    return np.mean((y_pred - y_true) ** 2)
+
+
+def mse_prime(y_pred, y_true):
+    return (y_pred - y_true) / y_pred.size
+
+
+def centred(x, mu):
+    return np.sum(x - 1) + (x - mu)
+"""
+
+
+def test_a_squared_error_s_derivative_without_its_2_gets_it():
+    """(five held-out MSE gradients written ``(p - t) / N``) a difference of two arrays gets the
+    factor 2 a square brings down; the difference the loss squares never does, nor one with a
+    number in it."""
+    found = _texts(SQUARED, "mse_prime", "factor")
+    doubled = [e for t, e in found if "lacks the factor 2 that the derivative" in t]
+    assert doubled == [
+        "def mse_prime(y_pred, y_true):\n    return 2 * (y_pred - y_true) / y_pred.size"
+    ]
+    assert not [t for t, _ in _texts(SQUARED, "mse", "factor") if "factor 2 that" in t]
+    told = [t for t, _ in _texts(SQUARED, "centred", "factor") if "factor 2 that" in t]
+    assert told == [
+        "line 14 (in `centred`): `x - mu` lacks the factor 2 that the derivative of its square brings down"
+    ]

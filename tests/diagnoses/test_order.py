@@ -5,6 +5,7 @@ declared order; every kind a diagnosis names is declared there with its meaning.
 import ast
 import inspect
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -282,6 +283,13 @@ def test_a_stage_declared_to_run_after_something_else_is_refused():
     assert not order.Step("x").runs_after(stability)
     assert order.Step("x").runs_after(None) and order.Step("x", after="always").runs_after(
         stability
+    )
+    # a reading of where the values are wrong (not why) lets the re-runs run after it
+    place = replace(values.Diagnosis("branch", "wrong exactly where x < 0"), origin="wrong_branch")
+    assert order.Step("x", after="nothing, stability or a place").runs_after(place)
+    assert not order.Step("x", after="nothing or stability").runs_after(place)
+    assert not order.Step("x", after="nothing, stability or a place").runs_after(
+        values.Diagnosis("branch", "the boundary belongs to the other side")
     )
 
 

@@ -86,8 +86,8 @@
                              stay apart.
 * :mod:`.located`            where a cause is in the student's code: a repair's line, a float
                              error's, or where the values part.
-* :mod:`.anchored`           the line that writes the floor a verified cause names (a probability
-                             clipped at 1e-15).
+* :mod:`.anchored`           the line that writes the floor or constant a verified cause names (a
+                             clip at 1e-15).
 * :mod:`.claims`             a candidate cause as verification weighs it, and the words of an
                              unnamed ratio.
 * :mod:`.verified`           a cause named only once verified: what a failure finally names.

@@ -1,12 +1,14 @@
-"""The line of the student's code that writes the floor a verified cause names, for
-:mod:`descent.diagnoses.verified`: a loss told "the logs of the sigmoid's probabilities with p
-clipped to [1e-15, 1 - 1e-15]" is pointed at the line that writes 1e-15.
+"""The line of the student's code that writes the floor or the constant a verified cause
+names, for :mod:`descent.diagnoses.verified`: a loss told "the logs of the sigmoid's
+probabilities with p clipped to [1e-15, 1 - 1e-15]" is pointed at the line that writes 1e-15, a
+leaky ReLU told "uses the constant 0.1 where `negative_slope` belongs" at the lines that write
+0.1 (a learner's helper that takes no slope, which no edit can make read one).
 
 A log floored at a constant has no small edit that repairs it (the log belongs computed from
 the logits), and its result is finite, so no float error stops on it either; the cause, verified
 on every failing check, names the constant, and the code the exercise runs writes it on one line
 or a few. The line is told only for a cause that no repair and no float error placed, and only
-where at most :data:`MOST` lines write the constant (a constant written everywhere places
+where at most :data:`MOST` lines write the number (a number written everywhere places
 nothing).
 """
 
@@ -21,6 +23,7 @@ from .claims import Claim
 
 MOST = 3  # lines that write the floor, at most, for it to be told
 _SMALL = re.compile(r"(?<![\w.])(\d(?:\.\d+)?e-\d+)")  # a floor as the kit writes it: 1e-15
+_TYPED = re.compile(r"uses the constant (\S+) where `")  # a parameter's typed-in constant
 
 
 def anchored(claim: Claim, code: list[ast.AST] | None, text: str | None) -> Claim:
@@ -28,13 +31,26 @@ def anchored(claim: Claim, code: list[ast.AST] | None, text: str | None) -> Clai
     :func:`.located.student_source` gives them; ``text``, the module's source) that write the
     floor it names, as where it is; ``claim`` as it is where it is placed already, names no
     floor, or the floor is written nowhere or on too many lines."""
-    if claim.located or claim.kind != "clamp" or not code or not text:
+    if claim.located or not code or not text:
         return claim
-    floors = {float(f) for f in _SMALL.findall(claim.text)}
-    lines = _writing(code, floors)
+    numbers, noun = _named(claim)
+    lines = _writing(code, numbers)
     if not lines or len(lines) > MOST:
         return claim
-    return replace(claim, located=_said(lines, code, text.splitlines()))
+    return replace(claim, located=_said(lines, code, text.splitlines(), noun))
+
+
+def _named(claim: Claim) -> tuple[set[float], str]:
+    """The numbers ``claim`` says the code writes, and what it calls them: a log's floor, or a
+    constant typed in where an argument belongs ("uses the constant 0.1 where `negative_slope`
+    belongs")."""
+    if claim.kind == "clamp":
+        return {float(f) for f in _SMALL.findall(claim.text)}, "floor"
+    typed = _TYPED.search(claim.text) if claim.kind == "argument" else None
+    try:
+        return ({float(typed.group(1))}, "constant") if typed else (set(), "")
+    except ValueError:  # several values named at once
+        return set(), ""
 
 
 def _writing(code: list[ast.AST], floors: set[float]) -> list[int]:
@@ -67,7 +83,7 @@ def _literal(node: ast.expr) -> float | None:
     return None
 
 
-def _said(lines: list[int], code: list[ast.AST], text: list[str]) -> str:
+def _said(lines: list[int], code: list[ast.AST], text: list[str], noun: str) -> str:
     """ "line 12 (in `loss`): `p = np.clip(p, 1e-15, 1 - 1e-15)` writes that floor"; with
     more lines, "lines 12, 30 write that floor (line 12 (in `loss`): `...`)"."""
     first = lines[0]
@@ -76,8 +92,8 @@ def _said(lines: list[int], code: list[ast.AST], text: list[str]) -> str:
     inside = _function(code, first)
     at = f"line {first}" + (f" (in `{inside}`)" if inside else "") + f": `{quoted}`"
     if len(lines) == 1:
-        return f"{at} writes that floor"
-    return f"lines {', '.join(map(str, lines))} write that floor ({at})"
+        return f"{at} writes that {noun}"
+    return f"lines {', '.join(map(str, lines))} write that {noun} ({at})"
 
 
 def _code(line: str) -> str:

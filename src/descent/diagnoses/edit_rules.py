@@ -44,7 +44,7 @@ from .edit_nodes import (
 )
 from .edit_shapes import count_missing, count_of, input_shape, is_shape, mean_of_row_sums
 from .edit_stable import eps_under_root, shift, stable_log, stable_ratio
-from .edit_state import accumulated, folded_rate, forward_factor, stored_back
+from .edit_state import accumulated, folded_rate, forward_factor, square_factor, stored_back
 from .edit_types import one_for_all, whole_number
 
 Rule = Callable[[ast.AST, Context], Iterator[tuple[str, str, ast.AST]]]  # (kind, text, new node)
@@ -756,6 +756,7 @@ RULES: tuple[Rule, ...] = (
     stored_back,
     folded_rate,
     forward_factor,
+    square_factor,
     _boundary,
     _in_place,
     _copy,

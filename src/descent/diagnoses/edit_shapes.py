@@ -86,9 +86,10 @@ def count_missing(node, ctx):
     value of a name the function returns (``grad = [2 * (p - t)]``), where it is written."""
     for part, rebuilt in _returned_values(node, ctx):
         value = part
-        looped = _loop_counts(ctx.function, part) if isinstance(part, ast.Name) else []
-        if looped:  # `a += val * val` in a loop, then `return a`
-            yield from _divided_by_loops(part, rebuilt, looped)
+        summed = _cast_name(part)
+        looped = _loop_counts(ctx.function, summed) if summed is not None else []
+        if looped and summed is not None:  # `a += val * val` in a loop, then `return a`
+            yield from _divided_by_loops(part, summed, rebuilt, looped)
             continue
         if isinstance(value, ast.Name):  # `return to_return`: what it was computed from
             value = ctx.value(value.id, node.lineno) or value
@@ -136,16 +137,28 @@ def _iterations(over: ast.expr) -> str | None:
     return None
 
 
-def _divided_by_loops(part: ast.Name, rebuilt: Callable, looped: list[tuple[int, str]]):
-    """``part``, a sum a loop adds up, divided by each loop's count, and by the count of all
-    of them where they nest (a loss summed over rows and columns)."""
+def _cast_name(part: ast.expr) -> ast.Name | None:
+    """The name ``part`` gives back, alone or cast (``float(s)``, ``np.asscalar(s)``,
+    ``s.item()``)."""
+    if isinstance(part, ast.Call) and len(part.args) == 1 and not part.keywords:
+        part = part.args[0]
+    elif isinstance(part, ast.Call) and method_call(part) and not part.args:
+        part = part.func.value  # type: ignore[attr-defined]
+    return part if isinstance(part, ast.Name) else None
+
+
+def _divided_by_loops(
+    part: ast.expr, summed: ast.Name, rebuilt: Callable, looped: list[tuple[int, str]]
+):
+    """``part``, a sum a loop adds up (``summed``), divided by each loop's count, and by the
+    count of all of them where they nest (a loss summed over rows and columns)."""
     counts = [([line], count) for line, count in looped]
     if len(looped) > 1:
         counts.append(([line for line, _ in looped], " * ".join(f"({c})" for _, c in looped)))
     for lines, count in counts:
         where = f"the loop on line {lines[0]}" if len(lines) == 1 else "the loops on lines "
         where += ", ".join(map(str, lines)) if len(lines) > 1 else ""
-        said = f"`{part.id}`, summed over {where}, lacks the division by the count of its "
+        said = f"`{summed.id}`, summed over {where}, lacks the division by the count of its "
         said += f"terms, `{count}`, that a mean needs"
         divided = ast.BinOp(part, ast.Div(), ast.parse(f"({count})", mode="eval").body)
         yield "count", said, rebuilt(divided)

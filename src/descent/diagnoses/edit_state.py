@@ -1,7 +1,8 @@
 """The rules of a repair's edits for state a call keeps for the next: a value computed from one
 the state holds (an entry of a settings dict, an attribute of the object) and never stored back,
 so that every call starts from the old one; a value kept on an object replaced where each call
-adds its part; a learning rate folded into a kept velocity. Part of :data:`descent.diagnoses.edit_rules.RULES`.
+adds its part; a learning rate folded into a kept velocity; a factor a gradient lacks (one its
+forward keeps, or the 2 a square brings down). Part of :data:`descent.diagnoses.edit_rules.RULES`.
 """
 
 from __future__ import annotations
@@ -292,6 +293,28 @@ def forward_factor(node, ctx):
             )
             scaled = ast.BinOp(copy.deepcopy(node.value), op(), copy.deepcopy(factor))
             yield "factor", said, ast.Return(scaled)
+
+
+_ARRAY = (ast.Name, ast.Attribute, ast.Subscript)
+
+
+def square_factor(node, ctx):
+    """A squared error's derivative without the 2 the square brings down: ``y_pred - y_true``
+    where ``2 * (y_pred - y_true)`` belongs (a gradient written ``(p - t) / N``, five held-out
+    losses). A difference of two arrays only, and not one the function squares (its loss)."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub)):
+        return
+    if not (isinstance(node.left, _ARRAY) and isinstance(node.right, _ARRAY)):
+        return
+    squared = any(
+        isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow) and n.left is node
+        for n in ast.walk(ctx.function)
+    )
+    if not squared:
+        said = (
+            f"`{ctx.quote(node)}` lacks the factor 2 that the derivative of its square brings down"
+        )
+        yield "factor", said, ast.BinOp(ast.Constant(2), ast.Mult(), node)
 
 
 def _forward_of(ctx) -> ast.FunctionDef | None:

@@ -134,7 +134,8 @@ class EstimateReading(Protocol):
 class Step:
     """A stage of :data:`STAGES`: ``function`` names it; ``after`` is what the stages before it
     found when it runs (``"nothing"``, or ``"nothing or stability"``: NaN alone only guesses at a
-    stability problem); ``reference``: it needs the reference (not every check has one);
+    stability problem; ``"nothing, stability or a place"``: a reading of :data:`PLACES` too);
+    ``reference``: it needs the reference (not every check has one);
     ``stage``: the stage it is part of, in words (the table of diagnoses shows it)."""
 
     function: str
@@ -150,11 +151,18 @@ class Step:
         """Whether this stage runs once the stages before it have found ``found``."""
         if self.after == "always":
             return True
+        if self.after == "nothing, stability or a place" and found is not None:
+            return found.kind == "stability" or found.origin in PLACES
         stability = self.after == "nothing or stability" and found is not None
         return found is None or stability and found.kind == "stability"
 
 
-_AFTER = ("always", "nothing", "nothing or stability")
+_AFTER = ("always", "nothing", "nothing or stability", "nothing, stability or a place")
+
+#: Readings that say where the values are wrong, not why ("right where x >= 0, wrong exactly
+#: where x < 0"): the re-runs still run after them, and a fit that names a cause replaces them
+#: (a leaky ReLU's slope typed in as 0.1 is wrong exactly where x < 0 too).
+PLACES = frozenset({"wrong_branch"})
 
 
 class Entry(NamedTuple):
@@ -176,7 +184,7 @@ def E(function: str, *kinds: str) -> Entry:  # noqa: N802 - one short line per e
 #: it found nothing (or NaN alone, for those that run ``after="nothing or stability"``).
 STAGES: tuple[Step, ...] = (
     Step("values.diagnose_case", after="always", reference=False, stage="values"),  # values only
-    Step("parameter.rerun_slip", after="nothing or stability", stage="re-runs"),  # weighs RERUNS
+    Step("parameter.rerun_slip", after="nothing, stability or a place", stage="re-runs"),
     # the student's code, an argument halved
     Step("input.first_order", reference=False, stage="scenarios"),
     Step("scenario.scenario_slip", stage="scenarios"),  # a number moved: a hair, a sign, a count

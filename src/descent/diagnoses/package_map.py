@@ -479,8 +479,9 @@ MODULES: tuple[Module, ...] = (
     Module(
         "anchored",
         "the student's code as written",
-        "the line that writes the floor a verified cause names (a probability clipped at 1e-15).",
-        "for a floored log no edit or float error placed: the lines that write the floor",
+        "the line that writes the floor or constant a verified cause names (a clip at 1e-15).",
+        "for a floored log or a constant typed in for an argument, placed by no edit or float "
+        "error: the lines that write it",
         stage="verification",
     ),
     Module(
