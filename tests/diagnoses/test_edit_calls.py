@@ -161,3 +161,76 @@ def test_a_normal_draw_compared_with_a_probability_becomes_a_uniform_one(draw, u
     ]
     assert len(found) == 1 and f"return {uniform} >= p" in found[0].source
     assert "where a uniform draw on [0, 1) belongs" in found[0].text
+
+
+LATER = """
+import math
+import numpy as np
+import torch
+
+
+def relu(x):
+    return np.max(x, 0)
+
+
+def relu_grad(x):
+    return np.heaviside(x, 0.5)
+
+
+def probs(z):
+    return np.exp(z / np.sum(np.exp(z)))
+
+
+class Layer:
+    def __init__(self):
+        self.b = np.array([1.0, 2.0])
+
+    def forward(self, x):
+        return x + self.b[0]
+
+
+def mse_grad(y, t):
+    return np.mean(2.0 * (y - t))
+
+
+def grad64(g):
+    return torch.where(g > 0, g, 0 * g).float()
+
+
+def cosine(epoch, total):
+    return 0.5 * (1 + math.cos(math.pi * epoch / total))
+"""
+
+
+def _run(function: str, words: str):
+    """The edited function of the one edit of ``LATER``'s ``function`` that says ``words``."""
+    [edit] = [e for e in edits(LATER, function) if words in e.text]
+    space: dict = {"np": np, "torch": torch, "math": __import__("math")}
+    exec(compile(edit.source, "<edited>", "exec"), space)  # noqa: S102 - the test's text
+    return edit.text, space[function.split(".")[0]]
+
+
+def test_the_later_call_slips_each_make_the_right_function():
+    """(held-out learners) `np.max(x, 0)` for a ReLU, `np.heaviside(x, 0.5)` as its derivative,
+    a softmax normalized inside the exp, a bias's first entry, a mean's gradient averaged, a
+    float32 cast, a cosine past its end: each edit gives the function meant, and says what the
+    code does, not the fix."""
+    said, relu = _run("relu", "reduces `x` over an axis where the entrywise maximum")
+    assert np.array_equal(relu(np.array([-1.0, 2.0])), [0.0, 2.0])
+    said, grad = _run("relu_grad", "takes the value `0.5` where `x` is exactly 0")
+    assert np.array_equal(grad(np.array([0.0, 3.0])), [0.0, 1.0])
+    said, probs = _run("probs", "takes the exp of the division by `np.sum(np.exp(z))`")
+    assert np.allclose(probs(np.array([0.0, 1.0])), np.exp([0.0, 1.0]) / np.exp([0.0, 1.0]).sum())
+    said, layer = _run("Layer.forward", "`self.b[0]` takes the first entry of `self.b`")
+    said, mean_grad = _run("mse_grad", "averages the entries of `2.0 * (y - t)` into one number")
+    assert np.allclose(mean_grad(np.array([1.0, 3.0]), np.zeros(2)), [1.0, 3.0])
+    said, cast = _run("grad64", "casts to float where the input's own dtype belongs")
+    assert cast(torch.ones(2, dtype=torch.float64)).dtype == torch.float64
+    said, cosine = _run("cosine", "`epoch` in `math.cos(math.pi * epoch / total)` keeps growing")
+    assert cosine(15, 10) == cosine(10, 10) == 0.0
+    assert not [e for e in edits(LATER, "cosine") if "keeps growing past `math.pi`" in e.text]
+
+
+def test_a_shape_s_first_entry_is_a_count_not_a_slip():
+    source = "def n(x):\n    return x.shape[0] + x.size[0]\n"
+    assert not [e for e in edits(source, "n") if "first entry" in e.text]

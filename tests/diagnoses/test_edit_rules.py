@@ -591,3 +591,21 @@ def test_a_reduced_axis_kept_is_said_to_be_kept_and_one_dropped_to_be_dropped():
     said = [t for t, _ in _texts(KEPT_AXIS, "grads", "axis") if "the reduced axis" in t]
     assert any("keepdims=True)` keeps the reduced axis" in t for t in said), said
     assert any("keepdims=False)` drops the reduced axis" in t for t in said), said
+
+
+FLOORED = """
+import numpy as np
+
+
+def bce(y, y_hat):
+    return -np.mean(y * np.log(y_hat + 1e-8) + (1 - y) * np.log(1 - y_hat + 1e-8))
+"""
+
+
+def test_a_floor_s_sign_is_never_flipped():
+    """(a held-out NYCU loss) `y_hat - 1e-8` for the floor `y_hat + 1e-8` moves the result by a
+    hair, and once passed the kit's tightest checks beside another edit: no repair of a floor
+    flips its sign (dropping it is another rule's)."""
+    said = [t for t, _ in _texts(FLOORED, "bce", "operator")]
+    assert said and not [t for t in said if "+` in `y_hat + 1e-8`" in t or "+ 1e-8` is" in t]
+    assert _texts(FLOORED, "bce", "term")  # the floor dropped is still tried

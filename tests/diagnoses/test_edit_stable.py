@@ -268,6 +268,11 @@ def softmax(x):
 def plain(x):
     e = np.exp(x)
     return e / e.sum(axis=1, keepdims=True)
+
+
+def added(x):
+    c = -np.max(x)
+    return np.exp(x + c) / sum(np.exp(x + c))
 """
 
 
@@ -279,3 +284,31 @@ def test_an_exp_of_scores_shifted_by_the_wrong_maximum_is_not_said_to_overflow()
     assert all("other than each slice's own maximum" in t for t in shifts)
     plain = [e.text for e in edits(GLOBAL_SHIFT, "plain") if e.kind == "shift"]
     assert plain and all("overflows for large scores" in t for t in plain), plain
+    # (a held-out NYCU softmax) the negated maximum added, `np.exp(x + c)`: shifted too
+    added = [e.text for e in edits(GLOBAL_SHIFT, "added") if e.kind == "shift"]
+    assert added and all("other than each slice's own maximum" in t for t in added), added
+
+
+SELECTED = """
+import numpy as np
+
+
+def compute_loss(x, y, weights):
+    scores = x @ weights
+    e = np.exp(scores - np.atleast_2d(np.max(scores, axis=1)).T)
+    probs = e / np.atleast_2d(np.sum(e, axis=1)).T
+    picked = probs[np.arange(x.shape[0]), y]
+    return np.sum(-np.log(picked)) / x.shape[0]
+"""
+
+
+def test_the_log_of_entries_picked_into_a_name_is_written_from_the_scores():
+    """(a held-out Charles University loss) the target's probabilities are picked out into a
+    name first, then logged: the pick is followed through the name, and the log is written from
+    the scores with the same entries picked."""
+    [(words, loss)] = _stable(SELECTED, "compute_loss")
+    assert "`np.log(picked)` takes the log of a probability" in words
+    x, y = np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([1, 0])
+    weights = np.array([[900.0, 0.0], [0.0, 3.0]])
+    expected = torch.nn.functional.cross_entropy(torch.tensor(x @ weights), torch.tensor(y))
+    assert np.isclose(loss(x, y, weights), expected.item())

@@ -167,3 +167,39 @@ def test_an_overflow_that_leaves_no_nan_is_found_on_a_second_run(tmp_path, where
     lost = [t["message"] or "" for t in run.results["tests"] if t["outcome"] == "failed"]
     assert lost, "the overflowing log-sum-exp failed no check"
     assert any(re.search(OVERFLOW_SAID, m) for m in lost), lost[0]
+
+
+def test_an_inf_alone_is_traced_to_a_log_of_0_not_to_a_nan_the_code_replaced():
+    """A held-out Bogazici loss computes a softmax that is NaN for large scores, catches the NaN
+    and computes it again stably, then takes the log of a probability that underflowed: its
+    result is inf, not NaN, so 0 / 0 is not raised and the log's line is told; a NaN result
+    raises 0 / 0 and stops on the division."""
+    raised: list[tuple[str, ...]] = []
+
+    @contextlib.contextmanager
+    def strict(kinds):
+        raised.append(tuple(kinds))
+        yield
+
+    def recipe(impl):
+        if "invalid" in raised[-1]:
+            exc = FloatingPointError("invalid value encountered in divide")
+            exc.remote_where = ["losses.py:2 in _nll"]  # type: ignore[attr-defined]
+        else:
+            exc = FloatingPointError("divide by zero encountered in log")
+            exc.remote_where = ["losses.py:5 in _nll"]  # type: ignore[attr-defined]
+        raise exc
+
+    source = "def _nll(z, y):\n    p = e / s\n    if np.isnan(p).any():\n        p = q\n    return -np.log(p[y])\n"
+    impl = types.SimpleNamespace(source=lambda module: source, strict_floats=strict)
+    inf = types.SimpleNamespace(
+        exercise="losses.cross_entropy", records=[Record(recipe, float("inf"), 1.0, failed=True)]
+    )
+    found = float_trap.located(inf, impl)  # type: ignore[arg-type]
+    assert found is not None and found.text.startswith("line 5 (in `_nll`)"), found
+    assert raised == [("divide",)]
+    nan = types.SimpleNamespace(
+        exercise="losses.cross_entropy", records=[Record(recipe, float("nan"), 1.0, failed=True)]
+    )
+    found = float_trap.located(nan, impl)  # type: ignore[arg-type]
+    assert found is not None and found.text.startswith("line 2 (in `_nll`)"), found

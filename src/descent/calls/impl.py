@@ -288,14 +288,15 @@ class Implementation:
         implementation to run recipes on, or ``None`` where the edit cannot be made."""
         return contextlib.nullcontext(None)
 
-    def strict_floats(self, overflow: bool = False) -> contextlib.AbstractContextManager:
-        """Inside the block, the student's code runs with NumPy's float errors raised (a log
-        of 0, 0 / 0; ``overflow``: an exp past the float's range too): a re-run that asks on
-        which line a float first went wrong."""
+    def strict_floats(
+        self, raised: tuple[str, ...] = ("divide", "invalid")
+    ) -> contextlib.AbstractContextManager:
+        """Inside the block, the student's code runs with NumPy's float errors of ``raised``
+        raised (``"divide"``: a log of 0; ``"invalid"``: 0 / 0; ``"over"``: an exp past the
+        float's range): a re-run that asks on which line a float first went wrong."""
         import numpy as np  # not at start-up: the plugin loads without NumPy
 
-        over = {"over": "raise"} if overflow else {}
-        return np.errstate(divide="raise", invalid="raise", **over)
+        return np.errstate(**dict.fromkeys(raised, "raise"))
 
     @contextlib.contextmanager
     def traced(self) -> Iterator[collections.Counter]:

@@ -3,8 +3,11 @@
 the reverse), a variance or a standard deviation divided by n - 1 where n belongs (or a batch
 variance divided by n mixed into a running one), an exp
 whose exponent has the wrong sign, a function applied where its argument belongs as it is, a
-tanh's derivative without its square, and a bound of a clip that does not belong. The words name
-the kind of mistake and quote the student's call, never the fix.
+tanh's derivative without its square, and a bound of a clip that does not belong; and the slips of
+:data:`CALL_SLIPS`, tried later (a reduction where the entrywise maximum belongs, a Heaviside
+step's value at 0, an operation inside an exp that belongs outside it, one entry where the whole
+array belongs, a gradient averaged into one number, a cast to float32, a step not held at a
+schedule's end). The words name the kind of mistake and quote the student's call, never the fix.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import ast
 import copy
 
-from .edit_nodes import CLIPS, LIBRARIES, callee, method_call
+from .edit_nodes import CLIPS, LIBRARIES, callee, method_call, with_args
 
 _EXTREMES = {"min": "max", "max": "min", "amin": "amax", "amax": "amin"}
 _SPREADS = frozenset({"var", "std"})
@@ -183,3 +186,140 @@ def clip_bound(node, ctx):
         args = [*node.args[:i], ast.Constant(None), *node.args[i + 1 :]]
         said = f"the {word} bound `{ctx.quote(bound)}` in `{ctx.quote(node)}` does not belong there"
         yield "clip", said, ast.Call(node.func, args, [])
+
+
+def entrywise_extreme(node, ctx):
+    """``np.max(x, 0)``, a reduction over axis 0, where the entrywise ``np.maximum(x, 0)``
+    belongs (a ReLU written with the reduction: on a scalar it hands ``x`` back)."""
+    if not (isinstance(node, ast.Call) and len(node.args) == 2 and not node.keywords):
+        return
+    name, owner = callee(node) or "", getattr(node.func, "value", None)
+    if name in _EXTREMES and isinstance(owner, ast.Name) and owner.id in LIBRARIES:
+        entrywise = "maximum" if "max" in name else "minimum"
+        said = (
+            f"`{ctx.quote(node)}` reduces `{ctx.quote(node.args[0])}` over an axis where the "
+            f"entrywise {entrywise} with `{ctx.quote(node.args[1])}` belongs"
+        )
+        func = ast.Attribute(owner, entrywise, ast.Load())
+        yield "reduction", said, ast.Call(func, node.args, [])
+
+
+def heaviside_at_zero(node, ctx):
+    """``np.heaviside(x, 0.5)``: a step whose value where ``x`` is exactly 0 (its second
+    argument) is not the 0 a ReLU's derivative takes there."""
+    if isinstance(node, ast.Call) and callee(node) == "heaviside" and len(node.args) == 2:
+        if not _number(node.args[1], 0):
+            said = (
+                f"`{ctx.quote(node)}` takes the value `{ctx.quote(node.args[1])}` where "
+                f"`{ctx.quote(node.args[0])}` is exactly 0 (its second argument is that value)"
+            )
+            yield "branch", said, with_args(node, [node.args[0], ast.Constant(0.0)])
+
+
+def outside_exp(node, ctx):
+    """``np.exp(z / s)`` where ``np.exp(z) / s`` belongs: a division (or a product) of the
+    exp's argument that belongs applied to the exp (a softmax's normalization put inside)."""
+    if not (isinstance(node, ast.Call) and callee(node) == "exp" and len(node.args) == 1):
+        return
+    inner = node.args[0]
+    if isinstance(inner, ast.BinOp) and isinstance(inner.op, (ast.Div, ast.Mult)):
+        how = "division by" if isinstance(inner.op, ast.Div) else "product with"
+        said = (
+            f"`{ctx.quote(node)}` takes the exp of the {how} `{ctx.quote(inner.right)}`, "
+            "which belongs applied to the exp's result instead"
+        )
+        yield "grouping", said, ast.BinOp(with_args(node, [inner.left]), inner.op, inner.right)
+
+
+def whole_for_entry(node, ctx):
+    """``self.b1[0]`` where the whole ``self.b1`` belongs: a bias's first entry added to every
+    unit (not a shape's length: ``x.shape[0]`` is a count)."""
+    if not (isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load)):
+        return
+    whole = node.value
+    if _number(node.slice, 0) and isinstance(whole, (ast.Name, ast.Attribute)):
+        if not (isinstance(whole, ast.Attribute) and whole.attr in ("shape", "size")):
+            said = f"`{ctx.quote(node)}` takes the first entry of `{ctx.quote(whole)}` where "
+            yield "shape", said + "all of it belongs", whole
+
+
+def averaged_gradient(node, ctx):
+    """``np.mean(2 * (y - t))`` returned as a mean's gradient: its entries averaged into one
+    number, where each entry belongs divided by their count."""
+    if not (isinstance(node, ast.Call) and callee(node) == "mean" and not node.keywords):
+        return
+    owner = getattr(node.func, "value", None)
+    if len(node.args) == 1 and isinstance(owner, ast.Name) and owner.id in LIBRARIES:
+        value = node.args[0]
+    elif not node.args and method_call(node) and owner is not None:
+        value = owner
+    else:
+        return
+    said = (
+        f"`{ctx.quote(node)}` averages the entries of `{ctx.quote(value)}` into one number "
+        "where each entry belongs, divided by their count"
+    )
+    count = ast.parse(f"({ast.unparse(value)}).reshape(-1).shape[0]", mode="eval").body
+    yield "reduction", said, ast.BinOp(copy.deepcopy(value), ast.Div(), count)
+
+
+_CASTS = frozenset({"float", "half"})
+
+
+def float_cast(node, ctx):
+    """``g.float()``: a cast to float32 where the input's own dtype belongs (a float64 input's
+    gradient handed back in float32)."""
+    if isinstance(node, ast.Call) and method_call(node) and not node.args and not node.keywords:
+        if callee(node) in _CASTS:
+            said = (
+                f"`{ctx.quote(node)}` casts to {callee(node)} where the input's own dtype belongs"
+            )
+            yield "type", said, node.func.value
+
+
+_STEPS = (ast.Name, ast.Attribute)
+
+
+def held_at_end(node, ctx):
+    """``cos(pi * epoch / T_max)`` past ``T_max``: a step that keeps growing where the
+    schedule belongs held at its end (``min(epoch, T_max)``)."""
+    if not (isinstance(node, ast.Call) and callee(node) == "cos" and len(node.args) == 1):
+        return
+    for part in ast.walk(node.args[0]):
+        if not (isinstance(part, ast.BinOp) and isinstance(part.op, ast.Div)):
+            continue
+        step = part.left  # `epoch / T_max`, or `np.pi * epoch / T_max`
+        if isinstance(step, ast.BinOp) and isinstance(step.op, ast.Mult):
+            step = step.right
+        if isinstance(step, _STEPS) and isinstance(part.right, _STEPS):
+            said = (
+                f"`{ctx.quote(step)}` in `{ctx.quote(node)}` keeps growing past "
+                f"`{ctx.quote(part.right)}` where the schedule belongs held at its end"
+            )
+            held = ast.Call(ast.Name("min", ast.Load()), [step, part.right], [])
+            yield "step", said, _replaced(node, step, held)
+
+
+def _replaced(root: ast.AST, old: ast.AST, new: ast.AST) -> ast.AST:
+    """A copy of ``root`` with its node ``old`` replaced by ``new`` (``root`` left as it is)."""
+    at = next(i for i, n in enumerate(ast.walk(root)) if n is old)
+    copied = copy.deepcopy(root)
+    target = list(ast.walk(copied))[at]
+
+    class _Swap(ast.NodeTransformer):
+        def visit(self, node: ast.AST) -> ast.AST:
+            return new if node is target else self.generic_visit(node)
+
+    return _Swap().visit(copied)
+
+
+#: Slips of a call tried after the other rules (:data:`descent.diagnoses.edit_rules.RULES`).
+CALL_SLIPS = (
+    entrywise_extreme,
+    heaviside_at_zero,
+    outside_exp,
+    whole_for_entry,
+    averaged_gradient,
+    float_cast,
+    held_at_end,
+)

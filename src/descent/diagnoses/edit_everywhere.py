@@ -26,7 +26,7 @@ from .edit_rules import (
     over_everything,
     typed_power,
 )
-from .edit_stable import OVERFLOWS, exp_of, shifted, stable_log
+from .edit_stable import exp_of, shift_words, shifted, stable_log
 from .edit_state import accumulated, stored_back
 
 
@@ -185,7 +185,7 @@ def _exps_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, i
         if len(nodes) < 2:
             continue
         lines = sorted({n.lineno for n in nodes})
-        said = f"`{ctx.quote(nodes[0])}` {_places(nodes)} " + OVERFLOWS
+        said = f"`{ctx.quote(nodes[0])}` {_places(nodes)} " + shift_words(nodes[0], ctx)
         for new in shifted(nodes[0], fn):
             edited = _Same(nodes[0], new).visit(copy.deepcopy(fn))
             yield "shift", lines[0], said, ast.fix_missing_locations(edited)

@@ -11,6 +11,7 @@ import copy
 from collections.abc import Callable, Iterator
 
 from .edit_calls import (
+    CALL_SLIPS,
     applied_again,
     biased,
     clip_bound,
@@ -42,8 +43,15 @@ from .edit_nodes import (
     with_keywords,
     without,
 )
-from .edit_shapes import count_missing, count_of, input_shape, is_shape, mean_of_row_sums
-from .edit_stable import eps_under_root, shift, stable_log, stable_ratio
+from .edit_shapes import (
+    count_missing,
+    count_of,
+    input_shape,
+    is_shape,
+    mean_of_row_sums,
+    whole_valued,
+)
+from .edit_stable import eps_under_root, shift, small, stable_log, stable_ratio
 from .edit_state import accumulated, folded_rate, forward_factor, square_factor, stored_back
 from .edit_types import one_for_all, whole_number
 
@@ -550,7 +558,7 @@ def _grouping(node, ctx):
 def _reduction(node, ctx):
     """A mean where a sum belongs, or the reverse (a bias's gradient averaged over the batch)."""
     other = (
-        {"mean": "sum", "sum": "mean"}.get(callee(node) or "")
+        {"mean": "sum", "average": "sum", "sum": "mean"}.get(callee(node) or "")
         if isinstance(node, ast.Call)
         else None
     )
@@ -606,8 +614,10 @@ def _operator(node, ctx):
     if isinstance(node, ast.BinOp):
         reciprocal = isinstance(node.op, ast.Add) and is_number(node.left, 1)  # `1 + (1 + e)`
         for other in _OPERATORS.get(type(node.op), ()) + ((ast.Div,) if reciprocal else ()):
-            if other is ast.FloorDiv and not _whole(node.left):
+            if other is ast.FloorDiv and not whole_valued(node.left):
                 continue  # `(np.sign(z) + 1) // 2` floors floats: a repair by coincidence
+            if other in (ast.Add, ast.Sub) and (small(node.left) or small(node.right)):
+                continue  # `p - 1e-8` for a floor `p + 1e-8`: a repair by coincidence
             yield (
                 "operator",
                 f"the operation `{symbol(node.op)}` in `{ctx.quote(node)}` is the wrong one",
@@ -618,16 +628,6 @@ def _operator(node, ctx):
     if isinstance(node, ast.Return) and isinstance(node.value, (ast.Call, ast.BinOp)):  # a loss's
         said = f"`{ctx.quote(node)}` returns its value without the minus sign it needs"  # minus
         yield "sign", said, ast.Return(ast.UnaryOp(ast.USub(), node.value))
-
-
-def _whole(node: ast.AST) -> bool:
-    """``node`` may be a whole number: a name, an int, a length or size (``len(x)``,
-    ``x.shape[0]``), or arithmetic of those: what ``//`` can be meant for."""
-    if isinstance(node, ast.BinOp):
-        return _whole(node.left) and _whole(node.right)
-    if isinstance(node, ast.Constant):
-        return type(node.value) is int
-    return isinstance(node, ast.Name) or isinstance(node, ast.expr) and is_shape(ast.Tuple([node]))
 
 
 def _comparison(node, ctx):
@@ -774,6 +774,7 @@ RULES: tuple[Rule, ...] = (
     _drawn,
     _unclipped,
     clip_bound,
+    *CALL_SLIPS,
     _grouping,
     _order,
     _power,

@@ -327,3 +327,13 @@ def is_shape(node: ast.Tuple) -> bool:
         for e in node.elts
         for n in ast.walk(e)
     )
+
+
+def whole_valued(node: ast.AST) -> bool:
+    """``node`` may be a whole number: a name, an int, a length or size (``len(x)``,
+    ``x.shape[0]``), or arithmetic of those: what ``//`` can be meant for."""
+    if isinstance(node, ast.BinOp):
+        return whole_valued(node.left) and whole_valued(node.right)
+    if isinstance(node, ast.Constant):
+        return type(node.value) is int
+    return isinstance(node, ast.Name) or isinstance(node, ast.expr) and is_shape(ast.Tuple([node]))

@@ -58,12 +58,20 @@ _LOGS = frozenset({"log"})
 def shift(node, ctx):
     """An exp of scores that are not shifted by their maximum first (a softmax that overflows
     for large inputs): the shift, over the axis the function is given, then 1, -1 and 0."""
-    scores = exp_of(node)
-    if scores is not None:
-        held = ctx.value(scores.id, node.lineno) if isinstance(scores, ast.Name) else None
-        moved = isinstance(held, ast.BinOp) and isinstance(held.op, ast.Sub)  # `x - np.max(x)`
+    if exp_of(node) is not None:
         for new in shifted(node, ctx.function):
-            yield "shift", f"`{ctx.quote(node)}` {MISSHIFTED if moved else OVERFLOWS}", new
+            yield "shift", f"`{ctx.quote(node)}` {shift_words(node, ctx)}", new
+
+
+def shift_words(node: ast.AST, ctx) -> str:
+    """What is wrong with the exp ``node`` of scores: shifted already by something other than
+    each slice's maximum (``x - np.max(x)`` kept in a name, or ``x + c`` with ``c =
+    -np.max(x)``), or not shifted at all."""
+    scores = exp_of(node)
+    line = getattr(node, "lineno", None)
+    held = ctx.value(scores.id, line) if isinstance(scores, ast.Name) else scores
+    moved = isinstance(held, ast.BinOp) and isinstance(held.op, (ast.Sub, ast.Add))
+    return MISSHIFTED if moved else OVERFLOWS
 
 
 def exp_of(node: ast.AST) -> ast.expr | None:
@@ -146,6 +154,8 @@ def stable_log(node, ctx):
     if isinstance(inside, ast.Subscript):
         index, inside = inside.slice, inside.value
     value = _unfloored(_through(inside, ctx))
+    if index is None and isinstance(value, ast.Subscript):  # `p = probs[rows, y]`, `log(p)`
+        index, value = value.slice, _unfloored(_through(value.value, ctx))
     said, new = OVERFLOWS_IN_LOG, _softplus_of(value, library, ctx)
     if new is None:
         said, new = UNDERFLOWS, _log_from_scores(value, library, ctx)
@@ -164,7 +174,7 @@ def _unfloored(node: ast.AST) -> ast.AST:
     confident mistake instead of computing it, and the stable form needs none."""
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         for kept, added in ((node.left, node.right), (node.right, node.left)):
-            if _small(added):
+            if small(added):
                 return kept
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub):  # 1e-10 + 1 - h
         one = _unfloored(node.left)
@@ -179,7 +189,7 @@ def _unfloored(node: ast.AST) -> ast.AST:
     return node
 
 
-def _small(node: ast.AST) -> bool:
+def small(node: ast.AST) -> bool:
     """``node`` is a small positive number written in (``1e-10``, ``10 ** -16``)."""
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and is_number(node.left, 10):
         power = node.right

@@ -64,9 +64,10 @@ def located(book: Ledger, impl: Any) -> Trap | None:
     if not source:
         return None  # a catalogued variant: the kit's own code
     failing = [r for r in book.records if r.failed and r.recipe and _breaks(r)][:RUNS]
-    stops = {id(r): _stop(r, impl, f"{exercise.module}.py") for r in failing}
+    file = f"{exercise.module}.py"
+    stops = {id(r): _stop(r, impl, file, _raised(r)) for r in failing}
     if not any(stops.values()):  # no NaN, no log of 0: an inf came from an overflow (second)
-        stops = {id(r): _stop(r, impl, f"{exercise.module}.py", True) for r in failing}
+        stops = {id(r): _stop(r, impl, file, (*_raised(r), "over")) for r in failing}
     if not failing or None in stops.values() or len(set(stops.values())) != 1:
         return None
     line, function, what = next(iter(stops.values()))  # type: ignore[misc]
@@ -88,14 +89,23 @@ def _breaks(record: Record) -> bool:
     return bool(torch.isfinite(expected).all()) and not bool(torch.isfinite(got).all())
 
 
+def _raised(record: Record) -> tuple[str, ...]:
+    """The float errors that can have made ``record``'s result: a NaN comes from 0 / 0, inf -
+    inf or a log of a negative number, an inf alone from a log of 0 or a division by 0. An inf
+    alone is never a NaN's doing (a NaN stays NaN), so a NaN the student's code replaces (a
+    softmax's NaN caught by `np.isnan` and computed again) is not where its inf came from."""
+    got = torch.as_tensor(record.got)
+    return ("divide", "invalid") if bool(torch.isnan(got).any()) else ("divide",)
+
+
 def _stop(
-    record: Record, impl: Any, file: str, overflow: bool = False
+    record: Record, impl: Any, file: str, raised: tuple[str, ...]
 ) -> tuple[int, str, str] | None:
-    """(line, function, what) where ``record``'s recipe stops on a float error in ``file``
-    (``overflow``: an overflow stops it too)."""
+    """(line, function, what) where ``record``'s recipe stops on a float error of ``raised`` in
+    ``file``."""
     record.restore()
     try:
-        with impl.strict_floats(overflow):
+        with impl.strict_floats(raised):
             record.recipe(impl)  # type: ignore[misc]
     except FloatingPointError as exc:
         return _where(exc, file)

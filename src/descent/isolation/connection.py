@@ -56,9 +56,7 @@ class Connection:
         self.requests_by_test: dict[str | None, int] = {}
         self.events: list[dict] = []  # failures, for the results
         self.hits: dict[str, set[str]] = {}  # exercise -> forbidden APIs the worker saw used
-        self.strict: bool | str = (
-            False  # run with NumPy's float errors raised ("over": overflow too)
-        )
+        self.strict: tuple[str, ...] = ()  # NumPy float errors raised in requests (a re-run)
         self.trace = False  # requests record the submission's functions they run (op "ran")
         self.watch = False  # requests record the values the submission computes (op "steps")
         self.modified_log: list[int] = []  # ids of grader objects edited in place
@@ -204,7 +202,7 @@ class Connection:
             self.requests_by_test.get(self.current_test, 0) + 1
         )
         if self.strict:
-            header = dict(header, strict=self.strict)
+            header = dict(header, strict=list(self.strict))
         if self.trace:
             header = dict(header, trace=True)
         if self.watch:

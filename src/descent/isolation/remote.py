@@ -222,14 +222,13 @@ class WorkerImplementation(Implementation):
             del conn.modified_log[logged:]
 
     @contextlib.contextmanager
-    def strict_floats(self, overflow: bool = False) -> Iterator[None]:
-        """The worker runs the block's calls with NumPy's float errors raised (``overflow``:
-        an overflow too)."""
-        self.conn.strict = "over" if overflow else True
+    def strict_floats(self, raised: tuple[str, ...] = ("divide", "invalid")) -> Iterator[None]:
+        """The worker runs the block's calls with NumPy's float errors of ``raised`` raised."""
+        self.conn.strict = tuple(raised)
         try:
             yield
         finally:
-            self.conn.strict = False
+            self.conn.strict = ()
 
     @contextlib.contextmanager
     def traced(self) -> Iterator[collections.Counter]:

@@ -29,10 +29,13 @@ from .submission import MAX_TEXT, Submission, text
 _NONE = contextlib.nullcontext()
 
 
-def _float_errors(mode: bool | str) -> contextlib.AbstractContextManager:
-    """NumPy's float errors raised for a trusted re-run (``"over"``: an overflow too)."""
-    over = {"over": "raise"} if mode == "over" else {}
-    return np.errstate(divide="raise", invalid="raise", **over)
+_FLOAT_ERRORS = frozenset({"divide", "invalid", "over"})
+
+
+def _float_errors(raised: Any) -> contextlib.AbstractContextManager:
+    """NumPy's float errors of ``raised`` (a list of kinds) raised for a trusted re-run."""
+    kinds = [k for k in raised if k in _FLOAT_ERRORS] if isinstance(raised, list) else []
+    return np.errstate(**dict.fromkeys(kinds, "raise")) if kinds else _NONE
 
 
 class CallbackStub:
@@ -165,8 +168,7 @@ class Worker:
             if handler is None:
                 raise ProtocolError(f"unknown op {header.get('op')!r}")
             # a trusted re-run that asks where a float first went wrong, or which functions ran
-            trapped = header.get("strict")
-            with _float_errors(trapped) if trapped in (True, "over") else _NONE:
+            with _float_errors(header.get("strict")):
                 with self._traced() if header.get("trace") is True else _NONE:
                     with self._watched() if header.get("watch") is True else _NONE:
                         if handler(self, header, blobs, out) is operations.REPLIED:
