@@ -57,7 +57,8 @@ def test_a_floor_written_on_many_lines_places_nothing():
     assert anchored(_claim("1e-12"), ast.parse(many).body, many).located == ""
     few = "\n".join(f"a{i} = 1e-12" for i in range(MOST)) + "\n"
     said = anchored(_claim("1e-12"), ast.parse(few).body, few).located
-    assert said == "lines 1, 2, 3 write that floor (line 1: `a0 = 1e-12`)"
+    numbers = ", ".join(str(i + 1) for i in range(MOST))
+    assert said == f"lines {numbers} write that floor (line 1: `a0 = 1e-12`)"
 
 
 ANCHOR = "    per = pw * target * _softplus(-logits) + (1 - target) * _softplus(logits)\n"
@@ -109,26 +110,49 @@ SLOPE = "    return torch.where(x > 0, x, negative_slope * x), (x, negative_slop
 BACKWARD = "    return torch.where(x > 0, dy, slope * dy)\n"
 
 
-def test_a_slope_typed_in_is_named_over_the_branch_it_makes_wrong(tmp_path):
-    """End to end: a leaky ReLU whose forward multiplies by 0.1 whatever `negative_slope` is
-    was read only as "wrong exactly where x < 0"; the re-runs now run after that place and name
-    the constant, at the line that writes it."""
+def _typed_slope(tmp_path, backward_too: bool):
+    """A leaky ReLU whose forward calls a learner's helper that takes no slope and multiplies by
+    0.1 (no edit of the helper can read an argument it is not given); ``backward_too``: its
+    backward uses 0.1 as well, as a learner's does."""
     folder = tmp_path / "subs" / "typed_slope"
     shutil.copytree(
         KIT / "solutions", folder, ignore=shutil.ignore_patterns("test_*", "__pycache__")
     )
     path = folder / "activations.py"
     text = path.read_text()
-    assert SLOPE in text, "the solution's text moved"
-    # a learner's helper that takes no slope, called by the kit's signature (no edit of the
-    # helper can read an argument it is not given)
+    assert SLOPE in text and BACKWARD in text, "the solution's text moved"
     forward = "    return _leaky(x), (x, negative_slope)\n"
     helper = "\n\ndef _leaky(x):\n    return torch.where(x > 0, x, 0.1 * x)\n"
-    assert BACKWARD in text, "the solution's text moved"
-    text = text.replace(SLOPE, forward, 1).replace(
-        BACKWARD, BACKWARD.replace("slope * dy", "0.1 * dy")
-    )
+    text = text.replace(SLOPE, forward, 1)
+    if backward_too:
+        text = text.replace(BACKWARD, BACKWARD.replace("slope * dy", "0.1 * dy"))
     path.write_text(text + helper)
+    return folder
+
+
+def test_a_branch_read_wrong_stays_told_where_the_typed_constant_does_not_hold(tmp_path):
+    """The same forward with a correct backward: forcing the slope to 0.1 also changes the
+    backward's (it reads the slope the forward keeps), so the fit fails there and is not
+    verified; the branch the forward gets wrong is still told on its checks."""
+    folder = _typed_slope(tmp_path, backward_too=False)
+    run = grade_in_process(
+        tmp_path / "run", ["graders/test_activations.py", "-k", "leaky_relu"], folder
+    )
+    forward = [
+        t["message"] or ""
+        for t in run.results["tests"]
+        if t["outcome"] == "failed" and "test_forward" in t["name"]
+    ]
+    said = "likely mistake: your result is right where `args[0]` >= 0 and wrong exactly where"
+    assert forward and all(said in m for m in forward), forward
+    assert not [m for m in forward if "uses the constant 0.1" in m]
+
+
+def test_a_slope_typed_in_is_named_over_the_branch_it_makes_wrong(tmp_path):
+    """End to end: a leaky ReLU whose forward and backward multiply by 0.1 whatever
+    `negative_slope` is was read only as "wrong exactly where x < 0"; the re-runs now run
+    after that place and name the constant, at the lines that write it."""
+    folder = _typed_slope(tmp_path, backward_too=True)
     run = grade_in_process(
         tmp_path / "run", ["graders/test_activations.py", "-k", "leaky_relu"], folder
     )

@@ -199,6 +199,10 @@ def grad64(g):
 
 def cosine(epoch, total):
     return 0.5 * (1 + math.cos(math.pi * epoch / total))
+
+
+def cosine_after(epoch, total):
+    return 0.5 * (1 + math.cos(epoch * math.pi / total))
 """
 
 
@@ -229,6 +233,8 @@ def test_the_later_call_slips_each_make_the_right_function():
     said, cosine = _run("cosine", "`epoch` in `math.cos(math.pi * epoch / total)` keeps growing")
     assert cosine(15, 10) == cosine(10, 10) == 0.0
     assert not [e for e in edits(LATER, "cosine") if "keeps growing past `math.pi`" in e.text]
+    said, after = _run("cosine_after", "`epoch` in `math.cos(epoch * math.pi / total)` keeps")
+    assert after(15, 10) == after(10, 10) == 0.0
 
 
 def test_a_shape_s_first_entry_is_a_count_not_a_slip():

@@ -21,7 +21,7 @@ from dataclasses import replace
 
 from .claims import Claim
 
-MOST = 3  # lines that write the floor, at most, for it to be told
+MOST = 4  # lines that write the number, at most, for it to be told (a clip written as 4 ifs)
 _SMALL = re.compile(r"(?<![\w.])(\d(?:\.\d+)?e-\d+)")  # a floor as the kit writes it: 1e-15
 _TYPED = re.compile(r"uses the constant (\S+) where `")  # a parameter's typed-in constant
 

@@ -55,6 +55,9 @@ class Diagnosis:
     # NaN however it came): ``probe.agrees(run)`` says whether another code, run by ``run``,
     # does the same there (``descent.diagnoses.input``); a slip must, to reproduce the check
     probe: Any = field(default=None, compare=False, repr=False)
+    # the reading of where the values are wrong (``order.PLACES``) that this re-run's fit came
+    # after: weighed too, and shown where the fit is not verified
+    place: Diagnosis | None = field(default=None, compare=False, repr=False)
 
     @property
     def fact(self) -> bool:

@@ -29,6 +29,9 @@ class Claim:
     fact: bool = False
     host: Any = None  # the correct code a slip was written into, where not the reference
     located: str = ""  # where in the student's code: a verified repair's line and change
+    # a re-run's fit found after a place (a branch read wrong): unverified, the checks it misses
+    # are left to the place as if it had not been tried
+    tentative: bool = False
 
 
 def unnamed(claim: Claim) -> bool:

@@ -288,16 +288,20 @@ def held_at_end(node, ctx):
     for part in ast.walk(node.args[0]):
         if not (isinstance(part, ast.BinOp) and isinstance(part.op, ast.Div)):
             continue
-        step = part.left  # `epoch / T_max`, or `np.pi * epoch / T_max`
+        step = part.left  # `epoch / T_max`, `np.pi * epoch / T_max`, `epoch * np.pi / T_max`
         if isinstance(step, ast.BinOp) and isinstance(step.op, ast.Mult):
-            step = step.right
-        if isinstance(step, _STEPS) and isinstance(part.right, _STEPS):
+            step = step.left if _pi(step.right) else step.right
+        if isinstance(step, _STEPS) and not _pi(step) and isinstance(part.right, _STEPS):
             said = (
                 f"`{ctx.quote(step)}` in `{ctx.quote(node)}` keeps growing past "
                 f"`{ctx.quote(part.right)}` where the schedule belongs held at its end"
             )
             held = ast.Call(ast.Name("min", ast.Load()), [step, part.right], [])
             yield "step", said, _replaced(node, step, held)
+
+
+def _pi(node: ast.AST) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "pi"
 
 
 def _replaced(root: ast.AST, old: ast.AST, new: ast.AST) -> ast.AST:

@@ -46,7 +46,7 @@ from __future__ import annotations
 import functools
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:  # the order is data: it loads neither torch nor a diagnosis (descent docs)
@@ -163,6 +163,15 @@ _AFTER = ("always", "nothing", "nothing or stability", "nothing, stability or a 
 #: where x < 0"): the re-runs still run after them, and a fit that names a cause replaces them
 #: (a leaky ReLU's slope typed in as 0.1 is wrong exactly where x < 0 too).
 PLACES = frozenset({"wrong_branch"})
+
+
+def followed(found: Diagnosis | None, new: Diagnosis | None) -> Diagnosis | None:
+    """What a failed check is read as once a stage after ``found`` read ``new``: ``new`` where
+    it read something, keeping a place ``found`` read (:data:`PLACES`) as ``new.place``, to be
+    weighed too and told should ``new`` not hold on the exercise's other checks."""
+    if new is None:
+        return found
+    return replace(new, place=found) if found is not None and found.origin in PLACES else new
 
 
 class Entry(NamedTuple):

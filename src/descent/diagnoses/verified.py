@@ -65,7 +65,7 @@ from .located import (
     trapped,
 )
 from .mutant import mutants, written_into
-from .order import MUTANT_PREEMPTS
+from .order import MUTANT_PREEMPTS, PLACES
 from .parameter import _inert, _scant
 from .pattern import HANDED_BACK
 from .values import either, inputs_of
@@ -106,6 +106,16 @@ def claims_of(record: Record, reference: Any) -> list[Claim]:
         if variant is not None:
             out += _bug_claims(variant, reference)
     found = failure.found
+    if found is None or found.place is None:
+        return out + _generic_claims(found, failure)
+    # a fit found after a place: both weighed, the fit tentatively (see Claim.tentative)
+    fits = [replace(c, tentative=True) for c in _generic_claims(found, failure)]
+    return out + fits + _generic_claims(found.place, failure)
+
+
+def _generic_claims(found: Diagnosis | None, failure: Any) -> list[Claim]:
+    """The claims of a check's generic diagnosis: each slip that fits, else the diagnosis."""
+    out: list[Claim] = []
     slips = [f for f in found.fits if f.rerun is not None] if found is not None else []
     if slips:  # several slips fit this check: the exercise's other checks may tell them apart
         out += [
@@ -202,7 +212,10 @@ def _reproduces(claim: Claim, record: Record, reference: Any) -> bool | None:
     theirs = record.reading()
     if theirs is None:
         return None  # values no hypothesis reads (too few, counts): they neither confirm nor refute
-    return _same_reading(theirs, claim.reading)
+    place = theirs.place  # the reading a re-run's fit came after holds there too
+    return _same_reading(theirs, claim.reading) or bool(
+        place and _same_reading(place, claim.reading)
+    )
 
 
 def _probed(record: Record) -> bool:
@@ -527,7 +540,8 @@ def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
         verdict = verdicts[claim.key] = _weigh(claim, book.records, reference, seen)
         status[claim.key] = _verified(claim, verdict)
         explains[claim.key] = verdict.explains
-        weighed |= verdict.explains | verdict.missed
+        if status[claim.key] is not None or not claim.tentative:
+            weighed |= verdict.explains | verdict.missed
     status.update(_one_kind(claims, verdicts))
     whole = [c for c in claims if status[c.key] == "all"]
     if reference is not None and not any(c.kind and c.rerun for c in whole):
@@ -597,6 +611,8 @@ def _decide(
     # what this check saw itself comes first (an argument edited): a slip explains values
     here = [c for c in whole if c.key not in explains or id(record) in explains[c.key]]
     carried = [c for c in whole if _carries(c, record)]
+    if any(c.rerun for c in mine) and all(_where(c) for c in here + carried):
+        here, carried = [], []  # a fit re-run on this check says why; a place says only where
     generic = facts[id(record)] or _generic(here or carried) or _generic(mine)
     if bug is None and generic is None:
         generic = line_alone(found, record)
@@ -611,6 +627,11 @@ def _decide(
     unweighed = _marker(record)
     partial = bool(mine) and not whole and not mended
     _write(record, bug, generic, others, partial=partial, unweighed=unweighed)
+
+
+def _where(claim: Claim) -> bool:
+    """``claim`` reads where the values are wrong, not why (:data:`.order.PLACES`)."""
+    return claim.reading is not None and claim.reading.origin in PLACES
 
 
 def _undominated(parts: list[Claim], explains: dict) -> list[Claim]:
@@ -758,7 +779,7 @@ def _write(
     elsewhere = list(dict.fromkeys(c.text for c in others if c.text not in shown))
     observation = None
     if bug is None and generic is None and found is not None and found.kind != "ambiguous":
-        observation = observed(found)
+        observation = observed(found) or (found.place and observed(found.place))
     if bug is not None and bug.located:  # (the cause shown is the bug's, whatever generic)
         bug = replace(bug, text=f"{bug.text.rstrip('.')}; in your code, {bug.located}")
     failure.show(

@@ -205,7 +205,7 @@ class Checker:
             found = None
             for step in order.STAGES:  # each stage runs when those before it named nothing
                 if step.runs_after(found) and (self.reference is not None or not step.reference):
-                    found = order.function(step.function)(case) or found
+                    found = order.followed(found, order.function(step.function)(case))
                     pristine.restore()
             return found
         except (Exception, timelimit.CallTimeout):  # noqa: BLE001 - nothing read, nothing named
