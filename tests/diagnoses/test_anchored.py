@@ -48,6 +48,8 @@ def test_a_floor_named_is_placed_on_the_line_that_writes_it():
         == "line 4: `EPS = 10 ** -7` writes that floor"
     )
     assert anchored(_claim("1e-08"), code, CLIPPED).located == ""  # written nowhere
+    huge = "x = 10 ** 400\ny = 1e-15\n"  # a power past a float's range is no number written
+    assert anchored(_claim("1e-15"), ast.parse(huge).body, huge).located.startswith("line 2")
     assert anchored(_claim("1e-15", "factor"), code, CLIPPED).located == ""  # no floor's kind
     assert anchored(_claim("1e-15"), None, CLIPPED).located == ""  # the kit's own code
 

@@ -58,19 +58,23 @@ def _writing(code: list[ast.AST], floors: set[float]) -> list[int]:
     literals (``10 ** -9``)."""
     found = set()
     for node in (n for part in code for n in ast.walk(part)):
-        value = _written(node)
+        value = written(node)
         if value is not None and any(math.isclose(value, f, rel_tol=1e-9) for f in floors):
             found.add(node.lineno)  # type: ignore[attr-defined]
     return sorted(found)
 
 
-def _written(node: ast.AST) -> float | None:
+def written(node: ast.AST) -> float | None:
+    """The number ``node`` writes: a literal, or a power of literals (``10 ** -9``)."""
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
         return float(node.value)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
         base, power = _literal(node.left), _literal(node.right)
         if base is not None and power is not None and base > 0 and abs(power) <= 400:
-            return base**power
+            try:
+                return base**power
+            except OverflowError:  # 10 ** 400: no floor
+                return None
     return None
 
 

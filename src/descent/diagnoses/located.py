@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import registry
 from . import diverged, float_trap, repair
+from .anchored import written
 from .claims import Claim, unnamed
 from .edit_context import aliases, bases, functions, instances, reached
 from .ledger import Ledger
@@ -237,21 +238,5 @@ def module_text(book: Ledger, impl: Any) -> str | None:
 
 def _numbers(code: list[ast.AST]) -> set[float]:
     """The numbers ``code`` writes: literals, and powers of literals (``10 ** -9``)."""
-    found: set[float] = set()
-    for node in (n for part in code for n in ast.walk(part)):
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
-            found.add(float(node.value))
-        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
-            base, power = _literal(node.left), _literal(node.right)
-            if base is not None and power is not None and abs(power) <= 400 and base > 0:
-                found.add(float(base) ** power)
-    return found
-
-
-def _literal(node: ast.expr) -> float | None:
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        inner = _literal(node.operand)
-        return None if inner is None else -inner
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
-        return float(node.value)
-    return None
+    found = (written(node) for part in code for node in ast.walk(part))
+    return {value for value in found if value is not None}
