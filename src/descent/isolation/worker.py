@@ -34,7 +34,11 @@ _FLOAT_ERRORS = frozenset({"divide", "invalid", "over"})
 
 def _float_errors(raised: Any) -> contextlib.AbstractContextManager:
     """NumPy's float errors of ``raised`` (a list of kinds) raised for a trusted re-run."""
-    kinds = [k for k in raised if k in _FLOAT_ERRORS] if isinstance(raised, list) else []
+    kinds = (
+        [k for k in raised if isinstance(k, str) and k in _FLOAT_ERRORS]
+        if isinstance(raised, list)
+        else []
+    )
     return np.errstate(**dict.fromkeys(kinds, "raise")) if kinds else _NONE
 
 
