@@ -34,7 +34,7 @@ def anchored(claim: Claim, code: list[ast.AST] | None, text: str | None) -> Clai
     if claim.located or not code or not text:
         return claim
     numbers, noun = _named(claim)
-    lines = _writing(code, numbers)
+    lines = _writing(code, numbers) if numbers else []
     if not lines or len(lines) > MOST:
         return claim
     return replace(claim, located=_said(lines, code, text.splitlines(), noun))

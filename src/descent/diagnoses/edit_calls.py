@@ -16,6 +16,7 @@ import ast
 import copy
 
 from .edit_nodes import CLIPS, LIBRARIES, callee, method_call, with_args
+from .syntax import substituted
 
 _EXTREMES = {"min": "max", "max": "min", "amin": "amax", "amax": "amin"}
 _SPREADS = frozenset({"var", "std"})
@@ -297,24 +298,11 @@ def held_at_end(node, ctx):
                 f"`{ctx.quote(part.right)}` where the schedule belongs held at its end"
             )
             held = ast.Call(ast.Name("min", ast.Load()), [step, part.right], [])
-            yield "step", said, _replaced(node, step, held)
+            yield "step", said, substituted(node, [(step, held)])
 
 
 def _pi(node: ast.AST) -> bool:
     return isinstance(node, ast.Attribute) and node.attr == "pi"
-
-
-def _replaced(root: ast.AST, old: ast.AST, new: ast.AST) -> ast.AST:
-    """A copy of ``root`` with its node ``old`` replaced by ``new`` (``root`` left as it is)."""
-    at = next(i for i, n in enumerate(ast.walk(root)) if n is old)
-    copied = copy.deepcopy(root)
-    target = list(ast.walk(copied))[at]
-
-    class _Swap(ast.NodeTransformer):
-        def visit(self, node: ast.AST) -> ast.AST:
-            return new if node is target else self.generic_visit(node)
-
-    return _Swap().visit(copied)
 
 
 #: Slips of a call tried after the other rules (:data:`descent.diagnoses.edit_rules.RULES`).
