@@ -88,6 +88,38 @@ def test_the_pair_is_recorded_from_one_run_of_the_recipe():
     assert pair_fits(Case(recipe, 2 * expected, expected, ACTIVATIONS, "activations.sigmoid")) == []
 
 
+def tanh_forward(x):
+    y = torch.tanh(x)
+    return y, (y,)
+
+
+def tanh_backward(dy, cache):
+    (y,) = cache
+    return dy * (1 - y * y)
+
+
+TANH = _Reference(activations={"tanh_forward": tanh_forward, "tanh_backward": tanh_backward})
+
+
+def test_a_derivative_in_the_input_handed_the_output():
+    def recipe(m):
+        return m.activations.tanh_backward(DOUT, m.activations.tanh_forward(X)[1])
+
+    expected = recipe(TANH)
+    y = torch.tanh(X)
+    # sech^2 written in the input, given the activation y where x belongs
+    found = _one(
+        pair_fits(Case(recipe, DOUT / torch.cosh(y) ** 2, expected, TANH, "activations.tanh"))
+    )
+    assert found.kind == "argument" and "evaluated at the forward's output" in found.text
+    # near misses: 1 - tanh(y) (not squared) is no derivative at the output, nor is sech^2 a
+    # hair off
+    wrong = DOUT * (1 - torch.tanh(y))
+    assert pair_fits(Case(recipe, wrong, expected, TANH, "activations.tanh")) == []
+    off = 1.001 * DOUT / torch.cosh(y) ** 2
+    assert pair_fits(Case(recipe, off, expected, TANH, "activations.tanh")) == []
+
+
 def test_a_gradient_with_respect_to_exp_of_a_log_argument():
     p = torch.softmax(X, dim=1)
     log_q = torch.log_softmax(X.flip(0), dim=1)

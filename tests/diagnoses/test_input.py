@@ -86,6 +86,32 @@ def test_an_argument_scaled_by_two():
     assert input_fits(Case(recipe, torch.tanh(x / 3), reference(), torch.tanh)) == []
 
 
+def test_soft_targets_read_as_hard_labels():
+    z = torch.linspace(-3, 3, 12, dtype=torch.float64).reshape(4, 3)
+    y = torch.rand(4, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    y[0, 0], y[1, 1] = 1.0, 0.0
+    args = (z, y)
+
+    def recipe(impl):
+        return impl(*args)
+
+    def reference(z, y):
+        return torch.nn.functional.binary_cross_entropy_with_logits(z, y)
+
+    def branches_on_one(z, y):  # the mistake: every target other than 1 taken as 0
+        p = torch.sigmoid(z)
+        return -torch.where(y == 1, p.log(), (1 - p).log()).mean()
+
+    found = input_fits(Case(recipe, branches_on_one(z, y), recipe(reference), reference))
+    assert [d.kind for d in found] == ["branch"]
+    assert "other than exactly 1 read as 0" in found[0].text and args[1] is y
+    # near miss: targets rounded at 0.5 are another slip, and hard targets have nothing to read
+    rounded = reference(z, torch.round(y))
+    assert input_fits(Case(recipe, rounded, recipe(reference), reference)) == []
+    hard = (y > 0.5).double()
+    assert input_fits(Case(lambda impl: impl(z, hard), 0.5, reference(z, hard), reference)) == []
+
+
 def forward_difference(f, x, eps):
     """A one-sided difference, the mistake; ``central`` is the right one."""
     out = torch.empty_like(x)

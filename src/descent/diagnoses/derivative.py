@@ -11,7 +11,11 @@ derivatives. :func:`local_slip` relates them through the forward's input ``x`` a
   to 3 in ``y`` (``y * (1 - y)``, ``1 - y^2``, ``y``), read from the values themselves, the
   student's is that polynomial evaluated at the input ``x`` (kind ``argument``), with one of its
   terms left out, or with one term's power of ``y`` one too low (``y`` where ``y^2`` belongs)
-  (kind ``term``).
+  (kind ``term``);
+- **a derivative handed the output**: the student's local derivative is the expected one
+  evaluated at the output ``y`` where the input ``x`` belongs (``1 / cosh(y)^2`` for tanh's
+  ``1 / cosh(x)^2``): a formula in the input, called with the activation (kind ``argument``).
+  The reference's own pair is run once more with ``y`` as the forward's input to read it.
 
 :func:`pair_fits` finds ``x``, ``y`` and the upstream gradient by running the check's recipe once
 on the reference with the exercise's ``*_forward``/``*_backward`` functions recording what they
@@ -212,7 +216,43 @@ def pair_fits(case: Case) -> list[Diagnosis]:
         return []
     if bool((dout == 0).any()) or not bool(torch.isfinite(e).all()):
         return []
-    return local_slip(xs[0], y, e / dout, g / dout)
+    fits = local_slip(xs[0], y, e / dout, g / dout)
+    at_y = _local_at(fns[forward[0]], fns[backward[0]], f_args, b_args, f_result[0])
+    if not fits and at_y is not None and not same(xs[0], y) and same(g / dout, at_y):
+        fits.append(Diagnosis("argument", AT_OUTPUT))
+    return fits
+
+
+AT_OUTPUT = (
+    "your local derivative (your gradient divided by the upstream gradient) is the expected "
+    "one evaluated at the forward's output y = f(x) instead of at its input x: a derivative "
+    "written in the input, handed the output (the cache's y, the activation) where the input "
+    "belongs"
+)
+
+
+def _local_at(forward: Callable, backward: Callable, f_args: tuple, b_args: tuple, y: Any):
+    """The reference's local derivative at ``y`` in place of the forward's input (the one
+    tensor argument of ``y``'s shape), as float64; ``None`` where the pair does not run so
+    (a forward that returns no cache, a backward with more arguments than the upstream
+    gradient and the cache)."""
+    if not isinstance(y, torch.Tensor) or len(b_args) != 2:
+        return None
+    args = [y.detach().clone() if _shaped(a, y) else a for a in f_args]
+    if sum(_shaped(a, y) for a in f_args) != 1:
+        return None
+    try:
+        out = forward(*args)
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            return None
+        local = backward(torch.ones_like(y), out[1])
+    except Exception:  # noqa: BLE001 - an input the reference refuses (outside its domain)
+        return None
+    return _wide(local) if isinstance(local, torch.Tensor) and local.shape == y.shape else None
+
+
+def _shaped(a: Any, like: torch.Tensor) -> bool:
+    return isinstance(a, torch.Tensor) and a.shape == like.shape
 
 
 def _recorded(fn: Callable, into: list) -> Callable:

@@ -8,6 +8,10 @@ check's recipe closes over; some slips are in how a tensor argument's values are
   then gives the student's result, the student's code puts those values on the other side of the
   boundary: a strict comparison (``< 0``) where an inclusive one belongs (``<= 0``), or the
   reverse (kind ``branch``). Only tensors that hold such entries beside others are tried.
+- **soft values read as hard labels**: a tensor of probabilities (entries in [0, 1], some
+  strictly between) with every entry other than exactly 1 set to 0, or every entry other than
+  exactly 0 set to 1: the student's code branches on ``y == 1`` (``y == 0``) or casts the
+  targets to integers, and a soft target loses its value (kind ``branch``).
 - **an argument scaled**: a float tensor doubled or halved. The reference then giving the
   student's result means the argument enters the formula off by a factor of 2 (``f(x / 2)``
   where ``f(x)`` belongs: an identity that needs ``2x`` used with ``x``), kind ``argument``. Not
@@ -100,6 +104,8 @@ def _changes(recipe: Callable, got: Any, expected: Any) -> Iterator[tuple]:
                     "branch",
                     put,
                 )
+    for name, t, put in tensors:
+        yield from _hardened(name, t, put)
     if _proportional(got, expected):
         return
     for name, t, put in tensors:
@@ -114,6 +120,24 @@ def _changes(recipe: Callable, got: Any, expected: Any) -> Iterator[tuple]:
                 "argument",
                 put,
             )
+
+
+def _hardened(name: str, t: torch.Tensor, put: Callable) -> Iterator[tuple]:
+    """A tensor of probabilities (every entry in [0, 1], some strictly between) read as hard
+    labels: the entries other than exactly 1 as 0, and the entries other than exactly 0 as 1
+    (a branch or a mask on ``y == 1`` or ``y == 0``, a cast to an integer)."""
+    soft = (t > 0) & (t < 1)
+    if not bool(soft.any()) or bool(((t < 0) | (t > 1)).any()):
+        return
+    for hard, other, value in ((t == 1, 1, 0), (t != 0, 0, 1)):
+        yield (
+            hard.to(t.dtype),
+            f"every entry of `{name}` other than exactly {other} read as {value}: your code "
+            f"branches on (or masks with) `{name} == {other}`, or casts it to an integer, where "
+            "a value strictly between 0 and 1 belongs in the formula as it is",
+            "branch",
+            put,
+        )
 
 
 def _nudged(t: torch.Tensor, on: torch.Tensor, b: float, up: bool) -> torch.Tensor:
