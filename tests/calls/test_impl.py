@@ -206,6 +206,36 @@ def test_an_edit_runs_a_module_level_object_s_methods_from_the_edited_class_on_a
     assert module._net.calls == [5, 5]  # the student's own object ran: no copy was made
 
 
+def test_an_edit_copies_a_singleton_object_instead_of_changing_the_student_s_own():
+    """A class whose `__new__` hands back its one object (a NYCU learner's `loss = __Loss()`):
+    a deep copy gives the same object back, which must never be given the edited class."""
+    import types
+
+    module = types.ModuleType("course")
+    text = """
+        class __Loss:
+            _instance = None
+
+            def __new__(cls):
+                if cls._instance is None:
+                    cls._instance = super().__new__(cls)
+                return cls._instance
+
+            def value(self, x):
+                return x + 1
+
+        loss = __Loss()
+
+        def forward(x):
+            return loss.value(x)
+        """
+    exec(textwrap.dedent(text), module.__dict__)  # noqa: S102 - the test's own text
+    edited = textwrap.dedent(text.replace("x + 1", "x + 2").replace("loss = __Loss()", ""))
+    found = impl.defined(module, ["forward"], edited)
+    assert found is not None and found["forward"](5) == 7
+    assert module.forward(5) == 6 and type(module.loss) is vars(module)["__Loss"]
+
+
 def test_an_edit_rebinds_a_module_level_method_of_an_object_to_the_edited_class():
     """A CMU wrapper's `_row = SoftMaxCrossEntropy()._softmax`: a bound method kept at the
     module's top runs the edited method (on a copy of its object), not the one the module

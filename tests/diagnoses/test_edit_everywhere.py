@@ -43,6 +43,54 @@ def test_each_repeated_expression_is_changed_at_every_place_at_once():
     assert "beta1 ** t" in powers[0][1] and "beta2 ** t" in powers[0][1]
 
 
+FLOORED_BCE = """
+import numpy as np
+
+
+def bce(y, p):
+    EPS = 1e-3
+    return -np.mean(y * np.log(p + EPS) + (1 - y) * np.log(1 - p + EPS))
+"""
+
+
+def test_a_floor_added_inside_every_log_is_dropped_from_all_at_once():
+    """A binary cross-entropy that adds `EPS = 1e-3` inside both logs (a NYCU learner's): one
+    edit drops the name's term from both, where dropping it from one repairs nothing."""
+    ((words, edited),) = [e for e in _everywhere(FLOORED_BCE, "bce") if "small number" in e[0]]
+    assert words.startswith("line 7 (in `bce`): `np.log(") and "(2 times on line 7)" in words
+    assert "np.log(p)" in edited and "np.log(1 - p)" in edited and "+ EPS" not in edited
+    # near miss: a large number added is no floor
+    assert not [
+        e for e in _everywhere(FLOORED_BCE.replace("1e-3", "0.5"), "bce") if "small" in e[0]
+    ]
+
+
+BIAS_GRADIENTS = """
+import numpy as np
+
+
+def back(dZ2, dZ1):
+    db2 = np.sum(dZ2)
+    db1 = np.sum(dZ1)
+    return db2, db1
+"""
+
+
+def test_a_whole_array_reduction_and_its_twin_on_another_line_keep_one_axis_at_once():
+    """Each layer's bias gradient summed over every unit too (an IST learner's `np.sum(dZ2)`
+    and `np.sum(dZ1)`): one edit keeps one axis in both, names' numbers aside."""
+    found = [e for e in _everywhere(BIAS_GRADIENTS, "back") if "reduce over" in e[0]]
+    words, edited = found[0]
+    assert words.startswith(
+        "line 6 (in `back`): `np.sum(dZ2)` and each expression written like it (lines 6, 7) "
+        "reduce over every axis where each should reduce one"
+    )
+    assert "np.sum(dZ2, axis=" in edited and "np.sum(dZ1, axis=" in edited
+    # near miss: two reductions of unrelated names are no twins
+    other = BIAS_GRADIENTS.replace("np.sum(dZ1)", "np.sum(grad)").replace("dZ1)", "grad)")
+    assert not [e for e in _everywhere(other, "back") if "reduce over" in e[0]]
+
+
 KEEP_PROBABILITY = """
 import numpy as np
 

@@ -14,6 +14,7 @@ import copy
 import itertools
 import re
 from collections.abc import Callable, Iterator
+from typing import cast
 
 from .edit_calls import applied_again
 from .edit_context import Context, frozen
@@ -26,7 +27,7 @@ from .edit_rules import (
     over_everything,
     typed_power,
 )
-from .edit_stable import exp_of, shift_words, shifted, stable_log
+from .edit_stable import exp_of, floored_log, shift_words, shifted, stable_log
 from .edit_state import accumulated, stored_back
 
 
@@ -107,20 +108,29 @@ def _everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, s
 def _whole_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:
     """A reduction over the whole array (``np.max(x)``) written twice or more, made to reduce
     one axis at every place at once (the maximum subtracted in a numerator and again in a
-    denominator)."""
-    seen: dict[str, list[ast.Call]] = {}
-    for node in ast.walk(fn):
+    denominator), or its twin on another line (``np.sum(dZ2)`` and ``np.sum(dZ1)``, a bias
+    gradient for each layer: names' numbers aside, as :func:`_twins_everywhere` reads them)."""
+    seen: dict[str, list[int]] = {}
+    walked = list(ast.walk(fn))
+    for i, node in enumerate(walked):
         if isinstance(node, ast.Call) and over_everything(node) and not frozen(node):
-            seen.setdefault(ast.dump(node), []).append(node)
-    for nodes in seen.values():
+            seen.setdefault(_TWIN_NAME.sub(r"\1\2'", ast.dump(node)), []).append(i)
+    for places in seen.values():
+        nodes = [cast(ast.Call, walked[i]) for i in places]
         if len(nodes) < 2:
             continue
         lines = sorted({n.lineno for n in nodes})
-        said = f"`{ctx.quote(nodes[0])}` {_places(nodes)} reduces over every "
-        said += "axis where it should reduce one and keep it, to broadcast against its input"
-        for new in one_axis(nodes[0], fn):
-            edited = _Same(nodes[0], new).visit(copy.deepcopy(fn))
-            yield "axis", lines[0], said, ast.fix_missing_locations(edited)
+        twins = len({ast.dump(n) for n in nodes}) > 1
+        said = f"`{ctx.quote(nodes[0])}` " + (
+            "and each expression written like it " if twins else ""
+        )
+        said += f"{_places(nodes)} {'reduce' if twins else 'reduces'} over every axis where "
+        said += f"{'each' if twins else 'it'} should reduce one and keep it, to broadcast "
+        said += "against its input"
+        options = [list(one_axis(n, fn)) for n in nodes]
+        for k in range(min(len(o) for o in options)):
+            edited = _with_changes(fn, {i: o[k] for i, o in zip(places, options)})
+            yield "axis", lines[0], said, edited
 
 
 def _again_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:
@@ -210,6 +220,13 @@ _AT_ONCE = (
         "the other logs",
         "take logs of probabilities, which round to 0 (or to 1) for scores far apart: "
         "log-probabilities belong computed from the scores themselves",
+    ),
+    # a binary cross-entropy's `log(p + eps)` and `log(1 - p + eps)`
+    (
+        floored_log,
+        "the other logs",
+        "take logs of probabilities with a small number added, which moves every value: no "
+        "such term belongs in them",
     ),
     # Adam's `t`, `m` and `v` kept in locals
     (

@@ -165,6 +165,33 @@ def stable_log(node, ctx):
         yield "stable", f"`{ctx.quote(node)}` {said}", new
 
 
+def floored_log(node, ctx):
+    """A log of a probability with a small number added to keep it off 0 (``np.log(p + 1e-3)``,
+    the number typed in or given a name first): the log of ``p`` itself. The floor moves every
+    value (and caps the loss of a confident mistake); :mod:`.edit_everywhere` drops it from
+    every log of a function at once, since a loss writes it once per log."""
+    found = _log_of(node)
+    if found is None or not isinstance(node, ast.Call):
+        return
+    inside, _ = found
+    if not (isinstance(inside, ast.BinOp) and isinstance(inside.op, ast.Add)):
+        return
+    line = getattr(node, "lineno", None)
+    for kept, added in ((inside.left, inside.right), (inside.right, inside.left)):
+        if small(added) or (isinstance(added, ast.Name) and small(ctx.value(added.id, line))):
+            new = copy.deepcopy(node)
+            if node.args and node.args[0] is inside:
+                new.args[0] = copy.deepcopy(kept)
+            elif isinstance(new.func, ast.Attribute):
+                new.func.value = copy.deepcopy(kept)
+            yield "term", f"`{ctx.quote(node)}` {FLOORED}", new
+            return
+
+
+FLOORED = (
+    "takes the log of a probability with a small number added, which moves every value (and "
+    "caps the loss of a confident mistake): no such term belongs in the log"
+)
 _FLOORS = CLIPS | {"maximum"}
 
 
@@ -189,14 +216,15 @@ def _unfloored(node: ast.AST) -> ast.AST:
     return node
 
 
-def small(node: ast.AST) -> bool:
-    """``node`` is a small positive number written in (``1e-10``, ``10 ** -16``)."""
+def small(node: ast.AST | None) -> bool:
+    """``node`` is a small positive number written in (``1e-10``, ``10 ** -16``, up to
+    ``1e-3``)."""
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and is_number(node.left, 10):
         power = node.right
         negative = isinstance(power, ast.UnaryOp) and isinstance(power.op, ast.USub)
         return negative and isinstance(power.operand, ast.Constant)  # type: ignore[attr-defined]
     value = node.value if isinstance(node, ast.Constant) else None
-    return type(value) is float and 0 < value < 1e-3
+    return type(value) is float and 0 < value <= 1e-3
 
 
 def stable_ratio(node, ctx):
