@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from conftest import KIT, grade_in_process
 
-from descent.diagnoses.anchored import MOST, anchored
+from descent.diagnoses.anchored import DIAGONAL, MOST, anchored
 from descent.diagnoses.claims import Claim
 
 CLIPPED = """
@@ -162,3 +162,33 @@ def test_a_slope_typed_in_is_named_over_the_branch_it_makes_wrong(tmp_path):
     assert lost, "the typed-in slope failed no check"
     said = r"uses the constant 0.1 where `negative_slope` belongs; in your code, lines \d+, \d+ write that constant \(line \d+ \(in `leaky_relu_backward`\)"
     assert any(re.search(said, m) for m in lost), "\n".join(lost)
+
+
+DIAGONAL_ONLY = """
+import numpy as np
+
+
+def softmax_backward(dy, s):
+    return dy * s * (1 - s)
+
+
+def squared(dy, s):
+    return dy * (s - s ** 2)
+
+
+def full(dy, s):
+    return s * (dy - (dy * s).sum(axis=-1, keepdims=True))
+"""
+
+
+def test_a_softmax_backward_cut_to_its_diagonal_is_placed_on_the_line_that_writes_it():
+    said = Claim(("bug", "diag"), "your result matches code that uses " + DIAGONAL, "term")
+    tree = ast.parse(DIAGONAL_ONLY).body
+    assert anchored(said, tree[1:2], DIAGONAL_ONLY).located == (
+        "line 6 (in `softmax_backward`): `return dy * s * (1 - s)` writes that diagonal"
+    )
+    assert anchored(said, tree[2:3], DIAGONAL_ONLY).located.startswith("line 10")  # s - s ** 2
+    # near misses: the full Jacobian writes no diagonal alone, and another cause names none
+    assert anchored(said, tree[3:4], DIAGONAL_ONLY).located == ""
+    other = Claim(("bug", "x"), "your result matches code that drops a term", "term")
+    assert anchored(other, tree[1:2], DIAGONAL_ONLY).located == ""

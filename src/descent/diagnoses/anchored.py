@@ -2,7 +2,9 @@
 names, for :mod:`descent.diagnoses.verified`: a loss told "the logs of the sigmoid's
 probabilities with p clipped to [1e-15, 1 - 1e-15]" is pointed at the line that writes 1e-15, a
 leaky ReLU told "uses the constant 0.1 where `negative_slope` belongs" at the lines that write
-0.1 (a learner's helper that takes no slope, which no edit can make read one).
+0.1 (a learner's helper that takes no slope, which no edit can make read one), and a softmax's
+backward told "uses only the diagonal y*(1 - y) of the Jacobian" at the line that writes
+``s * (1 - s)``.
 
 A log floored at a constant has no small edit that repairs it (the log belongs computed from
 the logits), and its result is finite, so no float error stops on it either; the cause, verified
@@ -35,6 +37,8 @@ def anchored(claim: Claim, code: list[ast.AST] | None, text: str | None) -> Clai
         return claim
     numbers, noun = _named(claim)
     lines = _writing(code, numbers) if numbers else []
+    if DIAGONAL in claim.text:
+        lines, noun = _diagonal(code), "diagonal"
     if not lines or len(lines) > MOST:
         return claim
     return replace(claim, located=_said(lines, code, text.splitlines(), noun))
@@ -62,6 +66,46 @@ def _writing(code: list[ast.AST], floors: set[float]) -> list[int]:
         if value is not None and any(math.isclose(value, f, rel_tol=1e-9) for f in floors):
             found.add(node.lineno)  # type: ignore[attr-defined]
     return sorted(found)
+
+
+DIAGONAL = "only the diagonal y*(1 - y) of the Jacobian"  # a softmax backward's catalogued slip
+
+
+def _diagonal(code: list[ast.AST]) -> list[int]:
+    """The lines that write ``y * (1 - y)`` for some ``y`` (its factors in any order, among
+    others: ``dy * s * (1 - s)``), or ``y - y ** 2``: a softmax's Jacobian cut to its diagonal
+    where the cause says so."""
+    found = set()
+    for node in (n for part in code for n in ast.walk(part)):
+        if isinstance(node, ast.BinOp) and _diagonal_of(node):
+            found.add(node.lineno)
+    return sorted(found)
+
+
+def _diagonal_of(node: ast.BinOp) -> bool:
+    if isinstance(node.op, ast.Sub) and isinstance(node.right, ast.BinOp):
+        square = node.right
+        if isinstance(square.op, ast.Pow) and _literal(square.right) == 2:
+            return ast.dump(square.left) == ast.dump(node.left)
+        return isinstance(square.op, ast.Mult) and ast.dump(square.left) == ast.dump(
+            square.right
+        ) == ast.dump(node.left)
+    if not isinstance(node.op, ast.Mult):
+        return False
+    factors = [ast.dump(f) for f in _factors(node)]
+    complements = [
+        ast.dump(f.right)
+        for f in _factors(node)
+        if isinstance(f, ast.BinOp) and isinstance(f.op, ast.Sub) and _literal(f.left) == 1
+    ]
+    return any(c in factors for c in complements)
+
+
+def _factors(node: ast.expr) -> list[ast.expr]:
+    """The factors of a product written with ``*`` (``a * b * c``: ``a``, ``b``, ``c``)."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        return [*_factors(node.left), *_factors(node.right)]
+    return [node]
 
 
 def written(node: ast.AST) -> float | None:
