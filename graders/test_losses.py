@@ -246,8 +246,9 @@ class TestCrossEntropyProperties:
             "cross-entropy of identical logits (must be ln C)",
             expected=flat.new_tensor(math.log(logits.shape[1])),
             check="property",
-            hint="equal logits give a uniform prediction, whose loss is ln C; "
-            "a different value points at the reduction (mean over the batch)",
+            hint="equal logits give a uniform prediction, whose loss is ln C (the natural log); "
+            "a different value comes from the formula (a log in another base, a binary loss "
+            "for each class) or from the reduction (the mean over the batch)",
         )
 
     @given(data=st.data())

@@ -17,3 +17,18 @@ def test_a_bare_ratio_is_unnamed_and_a_named_one_is_not():
     named = Claim(("n",), "your result is `lr` times the expected", "scale", reading=reading)
     assert unnamed(bare) and not unnamed(named)
     assert not unnamed(Claim(("b",), f"{UNNAMED}2)"))  # no reading: a slip's words
+
+
+def test_a_reading_of_slices_holds_only_where_the_result_has_those_slices():
+    """(a held-out Sherbrooke batch norm) "each slice along dimension 0 (size 6)", read on a
+    (6, 4) output, was carried to the (4,) running mean of another check."""
+    import torch
+
+    from descent.diagnoses.claims import sliced_alike
+
+    rows = Diagnosis("factor", "each slice of your result along dimension 0 (size 6; a slice ...")
+    assert sliced_alike(rows, torch.zeros(6, 4))
+    assert not sliced_alike(rows, torch.zeros(4))
+    assert not sliced_alike(rows, (torch.zeros(4), torch.zeros(4)))
+    assert sliced_alike(Diagnosis("factor", "twice the expected"), torch.zeros(4))
+    assert sliced_alike(None, torch.zeros(4))

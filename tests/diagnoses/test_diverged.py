@@ -242,6 +242,19 @@ def test_probabilities_of_log_probabilities_and_one_entry_per_row_are_known():
     assert diverged._known(off, theirs) is False
 
 
+def test_a_sigmoid_where_the_reference_holds_a_softplus_is_known():
+    """(a held-out SKKU loss) the reference's binary cross-entropy computes softplus(-z), never
+    sigmoid(z) = exp(-softplus(-z)): a learner's sigmoid line was told as where values part."""
+    z = torch.tensor([[1.5, -0.3, 2.0], [0.1, -2.2, 0.7]], dtype=torch.float64)
+    softplus = torch.nn.functional.softplus(-z)
+    theirs = [steps.Step("", 0, "", "result", "", (2, 3), softplus.reshape(-1))]
+    theirs += diverged._exps_and_logs(theirs)
+    sigmoid = steps.Step("m.py", 1, "f", "line", "p", (2, 3), torch.sigmoid(z).reshape(-1))
+    wrong = steps.Step("m.py", 2, "f", "line", "p", (2, 3), torch.sigmoid(2 * z).reshape(-1))
+    assert diverged._known(sigmoid, theirs) is True
+    assert diverged._known(wrong, theirs) is False
+
+
 def test_a_number_returned_that_the_reference_holds_makes_a_new_sum_a_detour():
     """A loss summed over the examples (new) and returned divided by their count (a number the
     reference holds) is a detour of a correct computation, not where values part."""

@@ -50,6 +50,10 @@ import numpy as np
 def bce(y, p):
     EPS = 1e-3
     return -np.mean(y * np.log(p + EPS) + (1 - y) * np.log(1 - p + EPS))
+
+
+def dbce(y, p):
+    return -(y / (p + 1e-8) - (1 - y) / (1 - p + 1e-8)) / y.size
 """
 
 
@@ -59,6 +63,9 @@ def test_a_floor_added_inside_every_log_is_dropped_from_all_at_once():
     ((words, edited),) = [e for e in _everywhere(FLOORED_BCE, "bce") if "small number" in e[0]]
     assert words.startswith("line 7 (in `bce`): `np.log(") and "(2 times on line 7)" in words
     assert "np.log(p)" in edited and "np.log(1 - p)" in edited and "+ EPS" not in edited
+    # its derivative's divisions, floored alike, are dropped at once too
+    ((words, edited),) = [e for e in _everywhere(FLOORED_BCE, "dbce") if "small number" in e[0]]
+    assert "divide by" in words and "(p + 1e-8)" not in edited and "/ (1 - p)" in edited
     # near miss: a large number added is no floor
     assert not [
         e for e in _everywhere(FLOORED_BCE.replace("1e-3", "0.5"), "bce") if "small" in e[0]

@@ -520,6 +520,14 @@ def bce(p, y):
 
 def pair(p, y):
     return p, y
+
+
+def nll(p):
+    return np.mean(np.log(p))
+
+
+def _np(t):
+    return t.detach().cpu().numpy()
 """
 
 
@@ -530,6 +538,12 @@ def test_a_returned_value_without_its_leading_minus_is_negated():
     assert "returns its value without the minus sign it needs" in words
     assert "return -np.mean(" in edited
     assert _texts(LEADING_MINUS, "pair", "sign") == []
+    # a log-likelihood with no operator is a formula too; a helper that only converts is none
+    # (held-out wrappers' `_np` "repaired" a sigmoid's sign by negating every input it converts)
+    assert [e for _, e in _texts(LEADING_MINUS, "nll", "sign")] == [
+        "def nll(p):\n    return -np.mean(np.log(p))"
+    ]
+    assert _texts(LEADING_MINUS, "_np", "sign") == []
 
 
 CACHE_AND_SHAPE = """

@@ -273,6 +273,13 @@ def plain(x):
 def added(x):
     c = -np.max(x)
     return np.exp(x + c) / sum(np.exp(x + c))
+
+
+def in_place(x):
+    mat = x @ x.T
+    mat -= mat.max()
+    e = np.exp(mat)
+    return e / e.sum(axis=1, keepdims=True)
 """
 
 
@@ -287,6 +294,9 @@ def test_an_exp_of_scores_shifted_by_the_wrong_maximum_is_not_said_to_overflow()
     # (a held-out NYCU softmax) the negated maximum added, `np.exp(x + c)`: shifted too
     added = [e.text for e in edits(GLOBAL_SHIFT, "added") if e.kind == "shift"]
     assert added and all("other than each slice's own maximum" in t for t in added), added
+    # (a held-out SKKU softmax) the whole batch's maximum taken off in place, `mat -= mat.max()`
+    kept = [e.text for e in edits(GLOBAL_SHIFT, "in_place") if e.kind == "shift"]
+    assert kept and all("other than each slice's own maximum" in t for t in kept), kept
 
 
 SELECTED = """

@@ -212,3 +212,31 @@ def test_a_saved_tensor_counts_as_unchanged_by_its_values_as_nan_to_num_reads_th
     assert _same(torch.tensor([float("nan")]), torch.tensor([0.0]))  # as before: NaN reads as 0
     assert not _same(x + 1, x)
     assert not _same(x.float(), x) and not _same(x[:2], x)
+
+
+def test_a_backward_is_weighed_on_an_upstream_gradient_that_varies_entry_by_entry():
+    """(held-out softmax and batch norm backwards) a constant upstream gradient is sent to 0 by
+    a softmax's backward, so a backward that returns zeros (or the Jacobian with its sign
+    flipped) gave the reference's gradient there and was told "your backward gives the
+    expected gradient here": the probe's upstream varies, and the two differ."""
+    from types import SimpleNamespace
+
+    from descent.grading.checker import _gradient
+
+    def softmax_forward(x):
+        y = torch.softmax(x, dim=-1)
+        return y, (y,)
+
+    def softmax_backward(dy, cache):
+        (y,) = cache
+        return y * (dy - (dy * y).sum(dim=-1, keepdim=True))
+
+    def zeros_backward(dy, cache):
+        return torch.zeros_like(dy)
+
+    x = torch.randn(3, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    right = SimpleNamespace(softmax_forward=softmax_forward, softmax_backward=softmax_backward)
+    zeros = SimpleNamespace(softmax_forward=softmax_forward, softmax_backward=zeros_backward)
+    theirs = _gradient(right, "softmax", [x], {}, None)
+    assert not torch.allclose(theirs, _gradient(zeros, "softmax", [x], {}, None))
+    assert torch.allclose(theirs, _gradient(right, "softmax", [x], {}, None))  # the same probe

@@ -3,11 +3,14 @@ failure, and the words of a ratio no quantity of the call names (:data:`UNNAMED`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .base import Diagnosis
+import torch
+
+from .base import Diagnosis, leaves
 
 UNNAMED = "times a constant ("  # the reading of a ratio that no quantity of the call names
 
@@ -39,3 +42,18 @@ def unnamed(claim: Claim) -> bool:
     any slip of a formula gives some such ratio on one input, so it is a cause only where every
     failing check, two at least, is proportional to the expected."""
     return claim.reading is not None and UNNAMED in claim.text
+
+
+_SLICED = re.compile(r"along dimension (\d+) \(size (\d+)")
+
+
+def sliced_alike(reading: Diagnosis | None, got: Any) -> bool:
+    """``got`` has the dimension a reading of slices names (``along dimension 0 (size 6)``):
+    a reading of a (6, 4) output's rows says nothing of a (4,) running mean."""
+    found = _SLICED.search(reading.text) if reading is not None else None
+    if found is None:
+        return True
+    dim, size = int(found[1]), int(found[2])
+    return any(
+        isinstance(t, torch.Tensor) and t.dim() > dim and t.shape[dim] == size for t in leaves(got)
+    )

@@ -7,8 +7,8 @@ operation's result counts too (:class:`_Results`: the reference names few of its
 values, and a student names others). Each value the student's
 code computes is *known* when it equals one the reference computed on the same input (the same
 entries in the same order, the transpose of a matrix, a row of a bigger array: a loop over
-examples computes a batch's rows one at a time, one entry of each row), or the exp or the log of one (probabilities
-where the reference holds their logs), and *new* otherwise. A single number that equals
+examples computes a batch's rows one at a time, one entry of each row), or the exp, the exp of the negative or the log of one (probabilities
+where the reference holds their logs, a sigmoid where it holds a softplus), and *new* otherwise. A single number that equals
 any entry the reference computed says nothing either way (a count, a rate, a sum both compute).
 The line told is the first of the student's module that reads a known value (the values part
 there, not upstream in something no step holds: random draws, counts, nor in a function it calls
@@ -138,14 +138,15 @@ def _parting(record: Record, impl, reference, file: str) -> tuple[int, str, int]
 
 
 def _exps_and_logs(theirs: list[Step]) -> list[Step]:
-    """The exp and the negative of each value the reference computed, and the log of each
-    positive one: a correct computation may hold probabilities where the reference holds their
-    logs (a softmax where it computes a log-softmax), or the reverse, or a loss's terms."""
+    """The exp, the negative and the exp of the negative of each value the reference computed,
+    and the log of each positive one: a correct computation may hold probabilities where the
+    reference holds their logs (a softmax where it computes a log-softmax; a sigmoid, exp(-x),
+    where it computes a softplus x of the negated logit), or the reverse, or a loss's terms."""
     found = []
     for step in theirs:
         values = step.values
         if values.numel() > 1 and bool(torch.isfinite(values).all()):
-            found += [step._replace(values=values.exp()), step._replace(values=-values)]
+            found += [step._replace(values=v) for v in (values.exp(), -values, (-values).exp())]
             if bool((values > 0).all()):
                 found.append(step._replace(values=values.log()))
     return found

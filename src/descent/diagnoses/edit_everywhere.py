@@ -27,7 +27,14 @@ from .edit_rules import (
     over_everything,
     typed_power,
 )
-from .edit_stable import exp_of, floored_log, shift_words, shifted, stable_log
+from .edit_stable import (
+    exp_of,
+    floored_division,
+    floored_log,
+    shift_words,
+    shifted,
+    stable_log,
+)
 from .edit_state import accumulated, stored_back
 
 
@@ -227,6 +234,13 @@ _AT_ONCE = (
         "the other logs",
         "take logs of probabilities with a small number added, which moves every value: no "
         "such term belongs in them",
+    ),
+    # ... and its derivative's `y / (p + eps)` and `(1 - y) / (1 - p + eps)`
+    (
+        floored_division,
+        "the other divisions",
+        "divide by values with a small number added, which moves every value: no such term "
+        "belongs in them",
     ),
     # Adam's `t`, `m` and `v` kept in locals
     (

@@ -99,3 +99,23 @@ def grouped_at(top: ast.BinOp, at: ast.BinOp, op: ast.operator, term: ast.expr) 
     if top is at:
         return ast.BinOp(at.left, at.op, ast.BinOp(at.right, op, term))
     return ast.BinOp(top.left, top.op, grouped_at(cast(ast.BinOp, top.right), at, op, term))
+
+
+# The calls that compute with numbers (a formula's parts), as against ones that only convert,
+# move or reshape values (`t.detach().cpu().numpy()`, `torch.movedim(...)`).
+_NUMERIC = frozenset(
+    "abs clip clamp cumsum diag dot einsum exp expm1 log log1p log2 log10 logsumexp matmul max "
+    "maximum mean min minimum mm norm outer power prod sigmoid softmax log_softmax sqrt square "
+    "std sum tanh var where".split()
+)
+
+
+def computes(fn: ast.AST) -> bool:
+    """``fn`` writes arithmetic (an operator, a minus sign, ``x += ...``) or calls something that
+    computes with numbers: a function with a formula whose sign a slip could drop."""
+    return any(
+        isinstance(n, (ast.BinOp, ast.AugAssign))
+        or (isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub))
+        or (isinstance(n, ast.Call) and callee(n) in _NUMERIC)
+        for n in ast.walk(fn)
+    )

@@ -30,6 +30,7 @@ from .edit_nodes import (
     PRECEDENCE,
     ROOTS,
     callee,
+    computes,
     grouped_at,
     is_number,
     is_rooted,
@@ -90,14 +91,13 @@ def counted_power(node: ast.AST) -> bool:
     """``beta2 ** 2``: a name or attribute to a whole power of 2 or more."""
     if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow)):
         return False
-    right, left = node.right, node.left
+    right = node.right
     whole = isinstance(right, ast.Constant) and type(right.value) is int and right.value >= 2
-    return whole and isinstance(left, (ast.Name, ast.Attribute))
+    return whole and isinstance(node.left, (ast.Name, ast.Attribute))
 
 
 def uncounted(node: ast.AST) -> bool:
-    """``1 - beta1``: one minus a name, an attribute or an entry (a bias correction without
-    its power of the step counter, where it divides)."""
+    """``1 - beta1``: one minus a name, an attribute or an entry (a bias correction's)."""
     return (
         isinstance(node, ast.BinOp)
         and isinstance(node.op, ast.Sub)
@@ -114,7 +114,7 @@ def counted(node: ast.BinOp, counter: str) -> ast.BinOp:
 
 def constant_text(number: str, source: ast.expr, lines: str = "") -> str:
     """ "the number `1e-7` stands where `eps` belongs", for a parameter or a setting."""
-    read = ast.unparse(source)
+    read = ast.unparse(source)  # a parameter's name, or a setting read from a dict
     what = f"`{read}`" if isinstance(source, ast.Name) else f"the setting `{read}`"
     return (
         f"the number `{number}`{lines} stands where {what} belongs (the value passed to your "
@@ -526,8 +526,7 @@ def _grouping(node, ctx):
             yield "grouping", said, ast.BinOp(product, inner.op, inner.right)
     if not isinstance(node, ast.BinOp) or type(node.op) not in PRECEDENCE:
         return
-    # parentheses written around a part (`a * (b - c)`), or missing where a part belongs
-    # grouped (`a ** k - 1` for `a ** (k - 1)`, `1 - beta * g` for `(1 - beta) * g`)
+    # parentheses around a part (`a * (b - c)`), or missing (`a ** k - 1` for `a ** (k - 1)`)
     missing = f"`{ctx.quote(node)}` groups its terms the wrong way: parentheses are missing"
     inner = node.right
     if isinstance(inner, ast.BinOp) and type(inner.op) in PRECEDENCE:
@@ -625,8 +624,9 @@ def _operator(node, ctx):
             )
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         yield "sign", f"the minus sign of `{ctx.quote(node)}` does not belong there", node.operand
-    if isinstance(node, ast.Return) and isinstance(node.value, (ast.Call, ast.BinOp)):  # a loss's
-        said = f"`{ctx.quote(node)}` returns its value without the minus sign it needs"  # minus
+    returned = isinstance(node, ast.Return) and isinstance(node.value, (ast.Call, ast.BinOp))
+    if returned and computes(ctx.function):  # a loss's minus (a helper that converts has none)
+        said = f"`{ctx.quote(node)}` returns its value without the minus sign it needs"
         yield "sign", said, ast.Return(ast.UnaryOp(ast.USub(), node.value))
 
 

@@ -65,13 +65,29 @@ def shift(node, ctx):
 
 def shift_words(node: ast.AST, ctx) -> str:
     """What is wrong with the exp ``node`` of scores: shifted already by something other than
-    each slice's maximum (``x - np.max(x)`` kept in a name, or ``x + c`` with ``c =
-    -np.max(x)``), or not shifted at all."""
+    each slice's maximum (``x - np.max(x)`` kept in a name, ``x + c`` with ``c = -np.max(x)``,
+    or ``x -= x.max()``), or not shifted at all."""
     scores = exp_of(node)
     line = getattr(node, "lineno", None)
     held = ctx.value(scores.id, line) if isinstance(scores, ast.Name) else scores
     moved = isinstance(held, ast.BinOp) and isinstance(held.op, (ast.Sub, ast.Add))
-    return MISSHIFTED if moved else OVERFLOWS
+    return MISSHIFTED if moved or _shifted_in_place(scores, line, ctx) else OVERFLOWS
+
+
+def _shifted_in_place(scores: ast.AST | None, line: int | None, ctx) -> bool:
+    """The name ``scores`` was last stored before ``line`` by ``scores -= c`` (or ``+=``): an
+    exp of scores shifted already (``mat -= mat.max()``, the whole batch's maximum)."""
+    if not isinstance(scores, ast.Name) or line is None:
+        return False
+    before = [at for at, _ in ctx.stores.get(scores.id, []) if at < line]
+    return bool(before) and any(
+        isinstance(n, ast.AugAssign)
+        and isinstance(n.op, (ast.Sub, ast.Add))
+        and isinstance(n.target, ast.Name)
+        and n.target.id == scores.id
+        and n.lineno == before[-1]
+        for n in ast.walk(ctx.function)
+    )
 
 
 def exp_of(node: ast.AST) -> ast.expr | None:
@@ -165,32 +181,53 @@ def stable_log(node, ctx):
         yield "stable", f"`{ctx.quote(node)}` {said}", new
 
 
+def floored_division(node, ctx):
+    """A division by a value with a small number added to keep it off 0 (``y / (p + 1e-8)``, a
+    loss's derivative): the division by ``p`` itself (see :func:`floored_log`)."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        kept = _floor_dropped(node.right, ctx)
+        if kept is not None:
+            new = ast.BinOp(copy.deepcopy(node.left), ast.Div(), kept)
+            yield "term", f"`{ctx.quote(node)}` {FLOORED_DIVISION}", new
+
+
 def floored_log(node, ctx):
-    """A log of a probability with a small number added to keep it off 0 (``np.log(p + 1e-3)``,
-    the number typed in or given a name first): the log of ``p`` itself. The floor moves every
-    value (and caps the loss of a confident mistake); :mod:`.edit_everywhere` drops it from
-    every log of a function at once, since a loss writes it once per log."""
+    """A log of a probability with a small number added to keep it off 0 (``np.log(p +
+    1e-3)``, the number typed in or given a name first): the log of ``p`` itself. The floor
+    moves every value (and caps the loss of a confident mistake); :mod:`.edit_everywhere`
+    drops it from every log of a function at once (every division, :func:`floored_division`),
+    since a loss writes it once per log."""
     found = _log_of(node)
-    if found is None or not isinstance(node, ast.Call):
+    kept = _floor_dropped(found[0], ctx) if found is not None else None
+    if kept is None or not isinstance(node, ast.Call):
         return
-    inside, _ = found
-    if not (isinstance(inside, ast.BinOp) and isinstance(inside.op, ast.Add)):
-        return
+    new = copy.deepcopy(node)
+    if node.args and found is not None and node.args[0] is found[0]:
+        new.args[0] = kept
+    elif isinstance(new.func, ast.Attribute):
+        new.func.value = kept
+    yield "term", f"`{ctx.quote(node)}` {FLOORED}", new
+
+
+def _floor_dropped(node: ast.AST, ctx: Context) -> ast.expr | None:
+    """``p`` where ``node`` is ``p + eps`` (or ``eps + p``) with ``eps`` a small number (typed
+    in or a name given one before the line); else ``None``."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add)):
+        return None
     line = getattr(node, "lineno", None)
-    for kept, added in ((inside.left, inside.right), (inside.right, inside.left)):
+    for kept, added in ((node.left, node.right), (node.right, node.left)):
         if small(added) or (isinstance(added, ast.Name) and small(ctx.value(added.id, line))):
-            new = copy.deepcopy(node)
-            if node.args and node.args[0] is inside:
-                new.args[0] = copy.deepcopy(kept)
-            elif isinstance(new.func, ast.Attribute):
-                new.func.value = copy.deepcopy(kept)
-            yield "term", f"`{ctx.quote(node)}` {FLOORED}", new
-            return
+            return copy.deepcopy(kept)
+    return None
 
 
 FLOORED = (
     "takes the log of a probability with a small number added, which moves every value (and "
     "caps the loss of a confident mistake): no such term belongs in the log"
+)
+FLOORED_DIVISION = (
+    "divides by a value with a small number added to keep it off 0, which moves every value: "
+    "no such term belongs in the divisor"
 )
 _FLOORS = CLIPS | {"maximum"}
 

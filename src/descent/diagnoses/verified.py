@@ -49,7 +49,7 @@ from .. import variants
 from . import repair
 from .anchored import anchored
 from .base import Diagnosis, NotApplicable, leaves, non_finite, observed, witnessed
-from .claims import UNNAMED, Claim, unnamed
+from .claims import UNNAMED, Claim, sliced_alike, unnamed
 from .item import zero_everywhere
 from .ledger import Ledger, Record, agree
 from .linear import factor_readings
@@ -570,8 +570,7 @@ def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
         whole += _on_failing_paths(claims, verdicts, book)
     # Several reasons: slips that each reproduce some failing checks are named on those; a
     # reading that holds on some checks only is named when those readings and the facts account
-    # for every failing check weighed (alone, half the expected on two checks is too often a
-    # coincidence of the values)
+    # for every failing check weighed (alone, half the expected on two checks is a coincidence)
     parts = [c for c in claims if status[c.key] == "some" and c.reading is None]
     readings = [c for c in claims if status[c.key] == "some" and c.reading is not None]
     found = repaired(book, impl)  # a partial one accounts for the checks it makes pass
@@ -659,7 +658,8 @@ def _carries(claim: Claim, record: Record) -> bool:
         return True
     if claim.reading.origin == HANDED_BACK:  # it names an argument of its own check's call
         return False
-    if _shapes(record.got) != _shapes(record.expected):
+    alike = sliced_alike(claim.reading, record.got)  # (the slices a reading names are there)
+    if _shapes(record.got) != _shapes(record.expected) or not alike:
         return False  # a result of the wrong shape is its own finding: no values to read there
     if not _passed_what_it_names(claim, record):
         return False

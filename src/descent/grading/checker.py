@@ -43,9 +43,8 @@ _MATCH_ATOL = 1e-6
 _UNCHANGED = "arguments unchanged"
 
 # The hints of a gradient check whose backward gives the reference's gradient: the forward is
-# at fault. Its values say how: the expected ones to float32's precision or better (its finite
-# differences are not smooth: values rounded, or passed through a step), or other values (it
-# computes another function, which its own value checks show).
+# at fault, its values say how: the expected ones to float32's precision or better (values
+# rounded, or a step), or other values (another function, which its own value checks show).
 _FORWARD_AT_FAULT = (
     "your backward gives the expected gradient here: it is your forward whose finite "
     "differences disagree with it, because its output does not change smoothly with its input "
@@ -53,9 +52,9 @@ _FORWARD_AT_FAULT = (
     "step); make the forward compute in the input's dtype"
 )
 _FORWARD_WRONG = (
-    "your backward gives the expected gradient here: it is your forward that computes another "
-    "function (its values differ from the expected ones, see its own value checks); fix the "
-    "forward, not the backward"
+    "your backward, given your forward's cache, gives the expected gradient here: it is your "
+    "forward that computes another function (its values differ from the expected ones, see its "
+    "own value checks); fix the forward first, then run this check again"
 )
 
 
@@ -743,11 +742,12 @@ def _output(module: Any, name: str, args: Sequence[Any], kwargs: dict, split: An
 
 def _gradient(module: Any, name: str, args: Sequence[Any], kwargs: dict, split: Any) -> Any:
     """``name``'s backward of ``module`` at ``args`` (copies), on its forward's own cache, with
-    an upstream gradient of 1.5 everywhere."""
+    an upstream gradient from 0.5 to 1.5 (a constant one is sent to 0 by a softmax's backward)."""
     fresh = [a.clone() if isinstance(a, torch.Tensor) else a for a in args]
     result = getattr(module, f"{name}_forward")(*fresh, **kwargs)
     out, cache = split(result) if split is not None else (result[0], result[-1])
-    return getattr(module, f"{name}_backward")(torch.full_like(out, 1.5), cache)
+    ramp = torch.linspace(0.5, 1.5, out.numel(), dtype=out.dtype, device=out.device)
+    return getattr(module, f"{name}_backward")(ramp.reshape(out.shape), cache)
 
 
 def _within(theirs: Any, got: float, band: float) -> bool:
