@@ -528,6 +528,10 @@ def nll(p):
 
 def _np(t):
     return t.detach().cpu().numpy()
+
+
+def moved(t, dim):
+    return torch.movedim(_np(t), -1, dim)
 """
 
 
@@ -544,6 +548,8 @@ def test_a_returned_value_without_its_leading_minus_is_negated():
         "def nll(p):\n    return -np.mean(np.log(p))"
     ]
     assert _texts(LEADING_MINUS, "_np", "sign") == []
+    negated = [w for w, _ in _texts(LEADING_MINUS, "moved", "sign") if "returns its" in w]
+    assert negated == []  # a `-1` is an axis there, not arithmetic
 
 
 CACHE_AND_SHAPE = """

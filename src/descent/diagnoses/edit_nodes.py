@@ -115,7 +115,7 @@ def computes(fn: ast.AST) -> bool:
     computes with numbers: a function with a formula whose sign a slip could drop."""
     return any(
         isinstance(n, (ast.BinOp, ast.AugAssign))
-        or (isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub))
+        or (isinstance(n, ast.UnaryOp) and not isinstance(n.operand, ast.Constant))  # not `-1`
         or (isinstance(n, ast.Call) and callee(n) in _NUMERIC)
         for n in ast.walk(fn)
     )
