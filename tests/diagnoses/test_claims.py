@@ -28,6 +28,7 @@ def test_a_reading_of_slices_holds_only_where_the_result_has_those_slices():
 
     rows = Diagnosis("factor", "each slice of your result along dimension 0 (size 6; a slice ...")
     assert sliced_alike(rows, torch.zeros(6, 4))
+    assert sliced_alike(rows, torch.zeros(3, 5, 7))  # a 3-d check of the same layer norm
     assert not sliced_alike(rows, torch.zeros(4))
     assert not sliced_alike(rows, (torch.zeros(4), torch.zeros(4)))
     assert sliced_alike(Diagnosis("factor", "twice the expected"), torch.zeros(4))
