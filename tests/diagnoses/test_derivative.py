@@ -9,11 +9,13 @@ import math
 import pytest
 import torch
 
+from descent.calls.impl import FolderImplementation
 from descent.diagnoses.base import Case
 from descent.diagnoses.derivative import local_slip, log_argument, node_fits, pair_fits
 from descent.diagnoses.parameter import _reproduces, one_diagnosis, parameter_fits
 from descent.diagnoses.rerun import number_fits
 from descent.diagnoses.values import Inputs
+from descent.kit import kit_root
 
 from .test_parameter import _Reference  # a toy reference of plain functions
 
@@ -88,17 +90,7 @@ def test_the_pair_is_recorded_from_one_run_of_the_recipe():
     assert pair_fits(Case(recipe, 2 * expected, expected, ACTIVATIONS, "activations.sigmoid")) == []
 
 
-def tanh_forward(x):
-    y = torch.tanh(x)
-    return y, (y,)
-
-
-def tanh_backward(dy, cache):
-    (y,) = cache
-    return dy * (1 - y * y)
-
-
-TANH = _Reference(activations={"tanh_forward": tanh_forward, "tanh_backward": tanh_backward})
+TANH = FolderImplementation(kit_root() / "solutions", "reference")  # the kit's own tanh pair
 
 
 def test_a_derivative_in_the_input_handed_the_output():

@@ -108,6 +108,16 @@ def test_soft_targets_read_as_hard_labels():
     # near miss: targets rounded at 0.5 are another slip, and hard targets have nothing to read
     rounded = reference(z, torch.round(y))
     assert input_fits(Case(recipe, rounded, recipe(reference), reference)) == []
+
+    # a result of zeros (a hollow KL divergence) is read as zeros, not as a branch, though
+    # probabilities with no entry of exactly 1, read as hard labels, give a KL of 0 too
+    def kl(log_q, p):
+        return (torch.special.xlogy(p, p) - p * log_q).sum()
+
+    log_q = torch.log_softmax(z, dim=1)
+    probs = torch.softmax(torch.rand(4, 3, dtype=torch.float64), dim=1)
+    zero = torch.zeros((), dtype=torch.float64)
+    assert input_fits(Case(lambda impl: impl(log_q, probs), zero, kl(log_q, probs), kl)) == []
     hard = (y > 0.5).double()
     assert input_fits(Case(lambda impl: impl(z, hard), 0.5, reference(z, hard), reference)) == []
 
