@@ -182,7 +182,8 @@ def full(dy, s):
 
 
 def test_a_softmax_backward_cut_to_its_diagonal_is_placed_on_the_line_that_writes_it():
-    said = Claim(("bug", "diag"), "your result matches code that uses " + DIAGONAL, "term")
+    said = Claim(("bug", DIAGONAL), "your result matches code that uses only the diagonal", "term")
+    said = replace(said, misconception=DIAGONAL)
     tree = ast.parse(DIAGONAL_ONLY).body
     assert anchored(said, tree[1:2], DIAGONAL_ONLY).located == (
         "line 6 (in `softmax_backward`): `return dy * s * (1 - s)` writes that diagonal"

@@ -37,7 +37,7 @@ def anchored(claim: Claim, code: list[ast.AST] | None, text: str | None) -> Clai
         return claim
     numbers, noun = _named(claim)
     lines = _writing(code, numbers) if numbers else []
-    if DIAGONAL in claim.text:
+    if claim.misconception == DIAGONAL:
         lines, noun = _diagonal(code), "diagonal"
     if not lines or len(lines) > MOST:
         return claim
@@ -68,7 +68,7 @@ def _writing(code: list[ast.AST], floors: set[float]) -> list[int]:
     return sorted(found)
 
 
-DIAGONAL = "only the diagonal y*(1 - y) of the Jacobian"  # a softmax backward's catalogued slip
+DIAGONAL = "softmax_backward_diag_only"  # the catalogued softmax backward cut to its diagonal
 
 
 def _diagonal(code: list[ast.AST]) -> list[int]:

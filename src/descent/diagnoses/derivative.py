@@ -189,7 +189,7 @@ def pair_fits(case: Case) -> list[Diagnosis]:
     backward = [f for f in functions if f.endswith("_backward")]
     if len(forward) != 1 or len(backward) != 1 or not isinstance(expected, torch.Tensor):
         return []
-    calls: dict[str, list[tuple[tuple, Any]]] = {forward[0]: [], backward[0]: []}
+    calls: dict[str, list[tuple[tuple, dict, Any]]] = {forward[0]: [], backward[0]: []}
     try:
         fns = {name: getattr(reference.module(module), name) for name in calls}
         recipe(
@@ -203,7 +203,7 @@ def pair_fits(case: Case) -> list[Diagnosis]:
         return []
     if any(len(c) != 1 for c in calls.values()):
         return []
-    (f_args, f_result), (b_args, _) = calls[forward[0]][0], calls[backward[0]][0]
+    (f_args, f_kwargs, f_result), (b_args, _, _) = calls[forward[0]][0], calls[backward[0]][0]
     e, g = _wide(expected), _wide(got)
     y = _wide(f_result[0]) if isinstance(f_result, (tuple, list)) and f_result else None
     xs = [_wide(a) for a in f_args if isinstance(a, torch.Tensor) and a.shape == e.shape]
@@ -217,7 +217,7 @@ def pair_fits(case: Case) -> list[Diagnosis]:
     if bool((dout == 0).any()) or not bool(torch.isfinite(e).all()):
         return []
     fits = local_slip(xs[0], y, e / dout, g / dout)
-    at_y = _local_at(fns[forward[0]], fns[backward[0]], f_args, b_args, f_result[0])
+    at_y = _local_at(fns[forward[0]], fns[backward[0]], (f_args, f_kwargs), b_args, f_result[0])
     if not fits and at_y is not None and not same(xs[0], y) and same(g / dout, at_y):
         fits.append(Diagnosis("argument", AT_OUTPUT))
     return fits
@@ -231,18 +231,19 @@ AT_OUTPUT = (
 )
 
 
-def _local_at(forward: Callable, backward: Callable, f_args: tuple, b_args: tuple, y: Any):
+def _local_at(forward: Callable, backward: Callable, called: tuple, b_args: tuple, y: Any):
     """The reference's local derivative at ``y`` in place of the forward's input (the one
     tensor argument of ``y``'s shape), as float64; ``None`` where the pair does not run so
     (a forward that returns no cache, a backward with more arguments than the upstream
-    gradient and the cache)."""
+    gradient and the cache). ``called``: the forward's recorded arguments and keywords."""
+    f_args, f_kwargs = called
     if not isinstance(y, torch.Tensor) or len(b_args) != 2:
         return None
     args = [y.detach().clone() if _shaped(a, y) else a for a in f_args]
     if sum(_shaped(a, y) for a in f_args) != 1:
         return None
     try:
-        out = forward(*args)
+        out = forward(*args, **f_kwargs)
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
             return None
         local = backward(torch.ones_like(y), out[1])
@@ -259,7 +260,7 @@ def _recorded(fn: Callable, into: list) -> Callable:
     @functools.wraps(fn)
     def recording(*args, **kwargs):
         result = fn(*args, **kwargs)
-        into.append((args, result))
+        into.append((args, kwargs, result))
         return result
 
     return recording

@@ -52,6 +52,7 @@ from ..calls.timelimit import cut_short
 from ..comparison import compare
 from .argument import _arguments, _discrete, closure
 from .base import Case, leaves, map_leaves, same
+from .item import zero_everywhere
 from .values import Diagnosis, _as_tensor, _deep_equal
 
 # Re-runs stop once they have taken this long together (seconds), and after this many.
@@ -104,8 +105,7 @@ def _changes(recipe: Callable, got: Any, expected: Any) -> Iterator[tuple]:
                     "branch",
                     put,
                 )
-    g = _as_tensor(got)
-    if g is not None and bool(g.ne(0).any()):  # (a result of zeros is read as such: no branch)
+    if not all(zero_everywhere(v) for v in leaves(got)):  # zeros are read as such: no branch
         for name, t, put in tensors:
             yield from _hardened(name, t, put)
     if _proportional(got, expected):
