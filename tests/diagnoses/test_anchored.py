@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from conftest import KIT, grade_in_process
 
-from descent.diagnoses.anchored import DIAGONAL, MOST, anchored
+from descent.diagnoses.anchored import DIAGONAL, MOST, anchored, anchored_all
 from descent.diagnoses.claims import Claim
 
 CLIPPED = """
@@ -52,6 +52,17 @@ def test_a_floor_named_is_placed_on_the_line_that_writes_it():
     assert anchored(_claim("1e-15"), ast.parse(huge).body, huge).located.startswith("line 2")
     assert anchored(_claim("1e-15", "factor"), code, CLIPPED).located == ""  # no floor's kind
     assert anchored(_claim("1e-15"), None, CLIPPED).located == ""  # the kit's own code
+
+
+def test_a_floor_a_check_saw_is_placed_like_a_cause():
+    """(a held-out course's loss, `np.clip(x, epsilon, 1 - epsilon)` with `epsilon = 1e-15`)
+    the floor read off one large input's values is a fact of that check, not a cause weighed
+    on every check: it is placed on the line that writes it too, and a fact-less check stays."""
+    code = ast.parse(CLIPPED).body
+    seen = replace(_claim("1e-15"), fact=True)
+    whole, parts, facts = anchored_all([], [], {1: seen, 2: None}, code, CLIPPED)
+    assert (whole, parts, facts[2]) == ([], [], None)
+    assert facts[1].located.startswith("line 9 (in `bce`)")
 
 
 def test_a_floor_written_on_many_lines_places_nothing():
@@ -193,3 +204,75 @@ def test_a_softmax_backward_cut_to_its_diagonal_is_placed_on_the_line_that_write
     assert anchored(said, tree[3:4], DIAGONAL_ONLY).located == ""
     other = Claim(("bug", "x"), "your result matches code that drops a term", "term")
     assert anchored(other, tree[1:2], DIAGONAL_ONLY).located == ""
+
+
+UNDER_ROOT_CODE = """
+import numpy as np
+
+
+def rmsprop(p, g, s, lr, alpha, eps):
+    s = alpha * s + (1 - alpha) * g * g
+    return p - lr * g / np.sqrt(s + eps) - 0.1 * p, s
+
+
+def adagrad(p, g, h, lr):
+    h = h + g * g
+    return p - lr * g / (1e-8 + h) ** 0.5, h
+
+
+def right(p, g, s, lr, alpha, eps):
+    s = alpha * s + (1 - alpha) * g * g
+    return p - lr * g / (np.sqrt(s) + eps), s
+"""
+
+
+def test_eps_under_the_root_is_placed_on_the_line_that_writes_it():
+    """(held-out) an RMSprop with eps under its root and a second mistake (a decay term after
+    the step), which no single edit repairs: the verified cause is placed on the line of the
+    root, by name or by a small number written in; a root with nothing under it places
+    nothing, and neither does a cause about something else."""
+    said = replace(
+        Claim(("bug", "r"), "your result matches code that puts eps inside the square root", "eps"),
+        misconception="rmsprop_eps_inside_sqrt",
+    )
+    tree = ast.parse(UNDER_ROOT_CODE).body
+    assert anchored(said, tree[1:2], UNDER_ROOT_CODE).located == (
+        "line 7 (in `rmsprop`): `return p - lr * g / np.sqrt(s + eps) - 0.1 * p, s` writes that "
+        "sum under the square root"
+    )
+    assert anchored(said, tree[2:3], UNDER_ROOT_CODE).located.startswith("line 12 (in `adagrad`)")
+    assert anchored(said, tree[3:4], UNDER_ROOT_CODE).located == ""
+    # the parameter reading's words place it too; another cause does not
+    read = Claim(("p", "eps"), "with `eps` added under the square root instead of after it", "eps")
+    assert anchored(read, tree[1:2], UNDER_ROOT_CODE).located.startswith("line 7")
+    other = Claim(("bug", "x"), "your result matches code that drops a term", "term")
+    assert anchored(other, tree[1:2], UNDER_ROOT_CODE).located == ""
+
+
+UNCOUNTED_CODE = """
+class Adam:
+    def step(self, g):
+        self.m = self.b1 * self.m + (1 - self.b1) * g
+        self.v = self.b2 * self.v + (1 - self.b2) * g * g
+        m_hat = self.m / (1 - self.b1)
+        v_hat = self.v / (1 - self.b2)
+        return m_hat / (v_hat**0.5 + 1e-8)
+"""
+
+
+def test_a_bias_correction_without_the_step_s_power_is_placed_on_its_divisions():
+    """(held-out) an Adam that keeps no step counter and divides by `1 - beta`: no edit can give
+    it a power, and the verified reading is placed on the two divisions, not on the moving
+    averages that write `1 - beta` as a factor."""
+    said = Claim(
+        ("slip", "t"),
+        "with every power `** t` left out (the bases used as they are): a bias correction that "
+        "divides by (1 - beta1) instead of (1 - beta1 ** t) and (1 - beta2) instead of (1 - "
+        "beta2 ** t)",
+        "power",
+    )
+    code = ast.parse(UNCOUNTED_CODE).body
+    assert anchored(said, code, UNCOUNTED_CODE).located == (
+        "lines 6, 7 write that correction without the step's power (line 6 (in `step`): "
+        "`m_hat = self.m / (1 - self.b1)`)"
+    )

@@ -203,6 +203,18 @@ def cosine(epoch, total):
 
 def cosine_after(epoch, total):
     return 0.5 * (1 + math.cos(epoch * math.pi / total))
+
+
+def floored_relu(x):
+    return np.array([max(0.01, v) for v in x])
+
+
+def relu_mask(x):
+    return 1.0 * (x > 1e-4)
+
+
+def log_floor(p):
+    return np.log(np.maximum(p, 1e-12))
 """
 
 
@@ -240,3 +252,17 @@ def test_the_later_call_slips_each_make_the_right_function():
 def test_a_shape_s_first_entry_is_a_count_not_a_slip():
     source = "def n(x):\n    return x.shape[0] + x.size[0]\n"
     assert not [e for e in edits(source, "n") if "first entry" in e.text]
+
+
+def test_a_small_bound_where_0_belongs_is_made_0():
+    """(held-out) a ReLU written `max(0.001, i)` and a mask `x > 1e-4`: the number made 0 gives
+    a ReLU and its derivative, and the words quote the number, not the fix. A log's floor gets
+    the same edit, which no check passes (the log of 0): it is offered, never kept by luck."""
+    x = np.array([-1.0, 5e-5, 2.0])
+    said, relu = _run("floored_relu", "the number `0.01` in `max(0.01, v)` stands where 0")
+    assert np.array_equal(relu(x), np.maximum(x, 0))
+    said, mask = _run("relu_mask", "the number `1e-4` in `x > 1e-4` stands where 0 belongs")
+    assert np.array_equal(mask(x), [0.0, 1.0, 1.0])
+    said, floor = _run("log_floor", "the number `1e-12` in `np.maximum(p, 1e-12)` stands")
+    with np.errstate(divide="ignore"):
+        assert floor(np.array([0.0]))[0] == -np.inf

@@ -42,7 +42,7 @@ def _probabilities(z):
 def _nll(p, y):
     return -np.mean(np.log(p[np.arange(len(y)), y]))
 """
-SAID = r"in your code, line \d+ \(in `_nll`\): `return -np.mean\(np.log\(p\[np.arange\(len\(y\)\), y\]\)\)` takes the log of 0 on this input"
+SAID = r"in your code, line \d+ \(in `_nll`\): `return -np.mean\(np.log\(p\[np.arange\(len\(y\)\), y\]\)\)` takes the log of a probability, 0 on this input: the log to compute from the scores"
 
 
 def _student(tmp_path: Path) -> Path:

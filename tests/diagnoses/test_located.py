@@ -4,6 +4,8 @@ are told, and where a named cause is otherwise, on the checks it stopped on only
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from descent.diagnoses.claims import Claim
@@ -27,12 +29,31 @@ def test_the_line_is_the_cause_where_nothing_names_one():
 
 def test_the_line_says_where_a_named_cause_is_on_the_checks_it_stopped_on():
     stopped, other = object(), object()
-    named = Claim(("k",), "takes the log of a softmax", misconception="ce_log_of_softmax")
+    named = Claim(("k",), "drops the leading minus", misconception="ce_no_minus")
     elsewhere = Claim(("e",), "puts eps outside the root", misconception="eps_outside")
     explains = {named.key: {id(stopped)}, elsewhere.key: {id(other)}}
     whole, _ = trapped(Trap(LINE, (stopped,)), [named, elsewhere], False, {}, explains)  # type: ignore[arg-type]
     assert whole[0].located == LINE and whole[1].located == ""
     assert trapped(None, [named], False, {}, explains)[0] == [named]
+
+
+def test_a_log_of_0_under_a_cause_that_names_the_log_of_a_probability_is_that_log():
+    """(held-out courses' losses, `-np.log(p[target])` of a softmax) the trap's line is said as
+    the log the cause names, to compute from the scores; under another cause it stays a log of
+    0, and a cause placed already (the line that writes its floor) keeps its own line."""
+    stopped = object()
+    named = Claim(("k",), "a probability underflows ... compute log-probabilities directly", "s")
+    named = replace(named, misconception="ce_log_of_softmax")
+    other = Claim(("o",), "drops the leading minus", misconception="ce_no_minus")
+    explains = {named.key: {id(stopped)}, other.key: {id(stopped)}}
+    whole, _ = trapped(Trap(LINE, (stopped,)), [named, other], False, {}, explains)  # type: ignore[arg-type]
+    assert whole[0].located == (
+        "line 7 (in `_nll`): `return -np.log(p)` takes the log of a probability, 0 on this "
+        "input: the log to compute from the scores"
+    )
+    assert whole[1].located == LINE
+    placed = replace(named, located="line 5 (in `_nll`): `p = p + 1e-9` writes that floor")
+    assert trapped(Trap(LINE, (stopped,)), [placed], False, {}, explains)[0] == [placed]  # type: ignore[arg-type]
 
 
 def test_the_line_is_never_said_of_a_check_that_did_not_stop_on_it():

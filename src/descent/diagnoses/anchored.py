@@ -4,7 +4,10 @@ probabilities with p clipped to [1e-15, 1 - 1e-15]" is pointed at the line that 
 leaky ReLU told "uses the constant 0.1 where `negative_slope` belongs" at the lines that write
 0.1 (a learner's helper that takes no slope, which no edit can make read one), and a softmax's
 backward told "uses only the diagonal y*(1 - y) of the Jacobian" at the line that writes
-``s * (1 - s)``.
+``s * (1 - s)``, and an optimizer told "puts eps inside the square root" at the line that writes
+``sqrt(v + eps)`` (where a second mistake leaves no single edit that repairs every check), and
+a bias correction read with the step's power left out at the lines that divide by ``1 - beta1``
+(code that keeps no step counter, which no edit can give a power).
 
 A log floored at a constant has no small edit that repairs it (the log belongs computed from
 the logits), and its result is finite, so no float error stops on it either; the cause, verified
@@ -22,6 +25,8 @@ import re
 from dataclasses import replace
 
 from .claims import Claim
+from .edit_context import STABILITY
+from .edit_rules import root_of, uncounted
 
 MOST = 4  # lines that write the number, at most, for it to be told (a clip written as 4 ifs)
 _SMALL = re.compile(r"(?<![\w.])(\d(?:\.\d+)?e-\d+)")  # a floor as the kit writes it: 1e-15
@@ -39,9 +44,30 @@ def anchored(claim: Claim, code: list[ast.AST] | None, text: str | None) -> Clai
     lines = _writing(code, numbers) if numbers else []
     if claim.misconception == DIAGONAL:
         lines, noun = _diagonal(code), "diagonal"
+    if claim.misconception in UNDER_ROOT or _UNDER.search(claim.text):
+        lines, noun = _under_root(code), "sum under the square root"
+    if _UNCOUNTED.search(claim.text):
+        lines, noun = _uncounted(code), "correction without the step's power"
     if not lines or len(lines) > MOST:
         return claim
     return replace(claim, located=_said(lines, code, text.splitlines(), noun))
+
+
+def anchored_all(
+    whole: list[Claim],
+    parts: list[Claim],
+    facts: dict,
+    code: list[ast.AST] | None,
+    text: str | None,
+) -> tuple[list[Claim], list[Claim], dict]:
+    """:func:`anchored` of every claim of an exercise: those verified on every failing check,
+    those verified on some, and the facts checks saw (a floor read off one large input's values
+    is one: "stops at 34.539 = -log(1e-15)")."""
+    return (
+        [anchored(c, code, text) for c in whole],
+        [anchored(c, code, text) for c in parts],
+        {k: f and anchored(f, code, text) for k, f in facts.items()},
+    )
 
 
 def _named(claim: Claim) -> tuple[set[float], str]:
@@ -69,6 +95,47 @@ def _writing(code: list[ast.AST], floors: set[float]) -> list[int]:
 
 
 DIAGONAL = "softmax_backward_diag_only"  # the catalogued softmax backward cut to its diagonal
+
+
+# the catalogued optimizers with eps under the root, and the parameter reading that says so
+UNDER_ROOT = frozenset(
+    {"adagrad_eps_inside_sqrt", "rmsprop_eps_inside_sqrt", "adam_eps_inside_sqrt"}
+)
+_UNDER = re.compile(r"added under the square root instead of after it")
+
+
+def _under_root(code: list[ast.AST]) -> list[int]:
+    """The lines that take the square root of a sum or a difference with a stability term in
+    it (``np.sqrt(v + eps)``, ``torch.sqrt(self.eps + s)``, ``(v - 1e-8) ** 0.5``)."""
+    found = set()
+    for node in (n for part in code for n in ast.walk(part)):
+        inside = root_of(node)
+        if isinstance(inside, ast.BinOp) and isinstance(inside.op, (ast.Add, ast.Sub)):
+            if any(map(_stability_term, (inside.left, inside.right))):
+                found.add(node.lineno)  # type: ignore[attr-defined]
+    return sorted(found)
+
+
+# a bias correction read with the step's power left out ("divides by (1 - beta1) instead of")
+_UNCOUNTED = re.compile(r"divides by \(1 - beta1\) instead of \(1 - beta1 \*\* t\)")
+
+
+def _uncounted(code: list[ast.AST]) -> list[int]:
+    """The lines that divide by one minus a rate (``m / (1 - beta1)``, ``v / (1 - self.b2)``):
+    a bias correction without the step counter as its power."""
+    found = set()
+    for node in (n for part in code for n in ast.walk(part)):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and uncounted(node.right):
+            found.add(node.lineno)
+    return sorted(found)
+
+
+def _stability_term(node: ast.expr) -> bool:
+    """A name or an attribute that says eps, or a small number written in."""
+    if isinstance(node, (ast.Name, ast.Attribute)):
+        return bool(STABILITY.search(ast.unparse(node)))
+    value = written(node)
+    return value is not None and 0 < value <= 1e-3
 
 
 def _diagonal(code: list[ast.AST]) -> list[int]:

@@ -305,6 +305,40 @@ def _pi(node: ast.AST) -> bool:
     return isinstance(node, ast.Attribute) and node.attr == "pi"
 
 
+_BOUNDED = frozenset({"max", "min", "maximum", "minimum", "fmax", "fmin", "clamp_min", "clamp_max"})
+SMALL = 0.05  # a bound at most this far from 0, for a 0 it stands for (a ReLU's max(0.001, x))
+
+
+def small_bound(node, ctx):
+    """A small number where 0 belongs as a bound or a threshold (``max(0.001, x)``,
+    ``np.maximum(x, 1e-3)``, ``x > 1e-6``): a ReLU that clamps at 0.001 instead of 0. A log's
+    floor is one too (``max(p, 1e-12)``); made 0 it takes the log of 0 and passes nothing."""
+    if isinstance(node, ast.Call) and (callee(node) in _BOUNDED or callee(node) in CLIPS):
+        for i, number in enumerate(node.args):
+            if _small(number):
+                args = [ast.Constant(0.0) if j == i else a for j, a in enumerate(node.args)]
+                yield (
+                    "constant",
+                    _zero_text(number, node, ctx),
+                    ast.Call(node.func, args, node.keywords),
+                )
+    if isinstance(node, ast.Compare) and len(node.comparators) == 1 and node not in ctx.conditions:
+        if _small(node.comparators[0]):
+            new = ast.Compare(node.left, node.ops, [ast.Constant(0.0)])
+            yield "constant", _zero_text(node.comparators[0], node, ctx), new
+
+
+def _zero_text(number: ast.expr, node: ast.expr, ctx) -> str:
+    return f"the number `{ctx.quote(number)}` in `{ctx.quote(node)}` stands where 0 belongs"
+
+
+def _small(node: ast.expr) -> bool:
+    """A float literal (or its negation) other than 0 within :data:`SMALL` of 0."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return isinstance(node, ast.Constant) and type(node.value) is float and 0 < node.value <= SMALL
+
+
 #: Slips of a call tried after the other rules (:data:`descent.diagnoses.edit_rules.RULES`).
 CALL_SLIPS = (
     entrywise_extreme,
@@ -314,4 +348,5 @@ CALL_SLIPS = (
     averaged_gradient,
     float_cast,
     held_at_end,
+    small_bound,
 )

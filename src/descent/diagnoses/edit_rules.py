@@ -249,7 +249,7 @@ def typed_power(node, ctx):
 
 def _root_term(node, ctx):
     """A term under a square root that belongs after it (``sqrt(v + eps)``), or the reverse."""
-    inside = _root_of(node)
+    inside = root_of(node)
     if isinstance(inside, ast.BinOp) and isinstance(inside.op, ast.Add):
         term = ctx.quote(inside.right)
         yield (
@@ -257,7 +257,7 @@ def _root_term(node, ctx):
             f"the term `{term}` in `{ctx.quote(node)}` belongs after the square root, not under it",
             ast.BinOp(root_of_power(inside.left), ast.Add(), inside.right),
         )
-    under = _root_of(node.left) if isinstance(node, ast.BinOp) else None
+    under = root_of(node.left) if isinstance(node, ast.BinOp) else None
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and under is not None:
         yield (
             "root",
@@ -267,7 +267,7 @@ def _root_term(node, ctx):
         )
 
 
-def _root_of(node: ast.AST) -> ast.AST | None:
+def root_of(node: ast.AST) -> ast.AST | None:
     """What ``node`` takes the square root of (``sqrt(x)``, ``x ** 0.5``), else ``None``."""
     if isinstance(node, ast.Call) and callee(node) in ROOTS and len(node.args) == 1:
         return node.args[0]

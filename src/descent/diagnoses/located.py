@@ -122,7 +122,8 @@ def trapped(
 ) -> tuple[list, dict]:
     """The claims and facts with the line a float error stopped the student's code on: the
     cause where nothing verified names one (and no partial causes are told), else where the
-    named cause is in the code; a fact a check saw on the comparisons it stopped on."""
+    named cause is in the code, unless it is placed already (the line that writes the floor it
+    names says more than the log after it); a fact a check saw on the comparisons it stopped on."""
     if trap is None:
         return whole, facts
     stopped = {id(r) for r in trap.records}
@@ -136,18 +137,36 @@ def trapped(
         whole = [line]
     else:
         whole = [
-            _at(c, line) if set() < explains.get(c.key, set()) <= stopped and _fits(c, trap) else c
+            _at(c, _said_of(c, line))
+            if not c.located and set() < explains.get(c.key, set()) <= stopped and _fits(c, trap)
+            else c
             for c in whole
         ]
     facts = {
         k: f
-        and (replace(f, located=f.located or line.text) if k in stopped and _fits(f, trap) else f)
+        and (
+            replace(f, located=f.located or _said_of(f, line).text)
+            if k in stopped and _fits(f, trap)
+            else f
+        )
         for k, f in facts.items()
     }
     return whole, facts
 
 
 _FLOORS_WRITTEN = re.compile(r"log|clip|clamp|maximum")
+_LOG_OF_PROBABILITY = re.compile(r"compute log-probabilities directly|the log of a softmax")
+_LOG_OF_0 = "takes the log of 0 on this input"
+
+
+def _said_of(claim: Claim, line: Claim) -> Claim:
+    """The trap's line as where ``claim`` is: a log of 0 under a cause that names the log of a
+    probability is that log (a held-out course's loss, `-np.log(p[target])`, was told only
+    that it takes the log of 0, beside a cause that says to compute the log from the scores)."""
+    if not (_LOG_OF_0 in line.text and _LOG_OF_PROBABILITY.search(claim.text)):
+        return line
+    said = "takes the log of a probability, 0 on this input: the log to compute from the scores"
+    return replace(line, text=line.text.replace(_LOG_OF_0, said))
 
 
 def _fits(claim: Claim, trap: float_trap.Trap) -> bool:

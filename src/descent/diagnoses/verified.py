@@ -47,7 +47,7 @@ import torch
 
 from .. import variants
 from . import repair
-from .anchored import anchored
+from .anchored import anchored_all
 from .base import Diagnosis, NotApplicable, leaves, non_finite, observed, witnessed
 from .claims import UNNAMED, Claim, sliced_alike, unnamed
 from .item import zero_everywhere
@@ -584,15 +584,12 @@ def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
     parts = _undominated(parts, explains)
     repair.told(found, book.crashed)
     whole, parts, facts = placed(found, whole, parts, facts, explains)
+    text = module_text(book, impl) if source else None  # a floor named: the lines writing it
+    whole, parts, facts = anchored_all(whole, parts, facts, source, text)
     if found is None or found.partial:  # a float error's line, else where the values part
         trap = trap_of(book, impl)  # (on the checks a partial repair leaves failing too)
         trap = trap or (parting_of(book, impl, reference) if found is None else None)
         whole, facts = trapped(trap, whole, bool(parts), facts, explains)
-    text = module_text(book, impl) if source else None  # a floor named: the lines writing it
-    whole, parts = (
-        [anchored(c, source, text) for c in whole],
-        [anchored(c, source, text) for c in parts],
-    )
     for record in reported:
         _decide(record, whole, parts, facts, explains, found)
 
