@@ -215,6 +215,14 @@ def relu_mask(x):
 
 def log_floor(p):
     return np.log(np.maximum(p, 1e-12))
+
+
+def he(n_in, n_out):
+    return np.random.normal(0, 2 / n_in, (n_in, n_out))
+
+
+def he_named(n_in, n_out):
+    return np.random.normal(loc=0.0, scale=2 / n_in, size=(n_in, n_out))
 """
 
 
@@ -266,3 +274,13 @@ def test_a_small_bound_where_0_belongs_is_made_0():
     said, floor = _run("log_floor", "the number `1e-12` in `np.maximum(p, 1e-12)` stands")
     with np.errstate(divide="ignore"):
         assert floor(np.array([0.0]))[0] == -np.inf
+
+
+def test_a_normal_draw_given_a_variance_as_its_spread_gets_its_square_root():
+    """(held-out) a He initializer drawn `np.random.normal(loc=0, scale=2/n, size=...)`: the
+    spread made the square root of what it is draws with std sqrt(2 / n), by position or by
+    name; the words quote the spread, never the fix."""
+    for function in ("he", "he_named"):
+        said, drawn = _run(function, "a square root is missing: the spread `2 / n_in` in")
+        np.random.seed(0)
+        assert abs(drawn(200, 300).std() - (2 / 200) ** 0.5) < 0.002

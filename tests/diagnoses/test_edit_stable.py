@@ -322,3 +322,25 @@ def test_the_log_of_entries_picked_into_a_name_is_written_from_the_scores():
     weights = np.array([[900.0, 0.0], [0.0, 3.0]])
     expected = torch.nn.functional.cross_entropy(torch.tensor(x @ weights), torch.tensor(y))
     assert np.isclose(loss(x, y, weights), expected.item())
+
+
+KEPT_ON_SELF = """
+import numpy as np
+
+
+class SigmoidLoss:
+    def forward(self, z, y):
+        self.p = 1.0 / (1.0 + np.exp(-z))
+        return -np.mean(y * np.log(self.p + 1e-8) + (1 - y) * np.log(1 - self.p + 1e-8))
+"""
+
+
+def test_a_log_of_a_probability_kept_on_the_object_is_written_from_the_scores():
+    """(held-out) a loss layer that keeps its sigmoid on `self` for its backward and floors
+    both logs: `self.p` is read through to the sigmoid it was given on the line before."""
+    z, y = np.array([-800.0, 0.5, 800.0]), np.array([1.0, 0.0, 0.0])
+    words, forward = _stable(KEPT_ON_SELF, "SigmoidLoss.forward")[0]
+    assert "`np.log(self.p + 1e-8)` and the other logs (2 times on line 8)" in words
+    expected = np.mean(y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z))
+    with np.errstate(over="ignore"):
+        assert np.isclose(forward(object.__new__(type("L", (), {})), z, y), expected)

@@ -266,6 +266,32 @@ def test_a_number_a_condition_tests_is_never_replaced():
     assert any(e.kind == "constant" and "`1e-6`" in e.text for e in edits(DISPATCH, "clip"))
 
 
+KEPT_COMPARISONS = """
+import numpy as np
+
+
+class Trainer:
+    def setup(self, momentum):
+        self.use_momentum = momentum != 0
+        return self.use_momentum
+
+    def relu_grad(self, x):
+        return np.where(x > 0, 1, np.where(x == 0, 0.5, 0))
+"""
+
+
+def test_a_comparison_kept_as_a_flag_or_a_mask_is_edited_like_a_condition():
+    """(held-out) `use_momentum = momentum != 0` made `!= 1` sent plain SGD down the momentum
+    path, and `np.where(x == 0, ...)` made `x == 1` or `self == 0` left a ReLU's branch at 0
+    unrun: neither number is made one off, and no variable is made the method's object."""
+    flag = [_function_text(e, "Trainer.setup") for e in edits(KEPT_COMPARISONS, "Trainer.setup")]
+    assert flag and not [t for t in flag if "momentum != 1" in t or "momentum != -1" in t]
+    found = list(edits(KEPT_COMPARISONS, "Trainer.relu_grad"))
+    texts = [_function_text(e, "Trainer.relu_grad") for e in found]
+    assert not [t for t in texts if "x == 1" in t or "x == -1" in t or "self ==" in t]
+    assert any(e.kind == "count" for e in found)  # the value taken at 0 is still a number
+
+
 ALIASED = """
 class Course:
     def step(self, w):

@@ -152,3 +152,26 @@ def test_a_floor_read_off_the_values_is_said_only_where_the_code_writes_it():
     assert floor_written(floor, written)
     nine = Claim(("n",), "your result stops at 20.723 = -log(1e-09) where ...", "clamp")
     assert floor_written(nine, code)  # `10 ** -9` at the module's top
+
+
+def test_a_partial_repair_is_told_on_the_checks_a_cause_told_everywhere_never_weighed():
+    """(held-out loss layers) "15 times the expected" read on the backward, every check whose
+    values could be weighed, and the forward's floored logs repaired by writing them from the
+    scores: the repair is told on the forward's checks, which the reading never explained, and
+    not on those it did."""
+    from descent.diagnoses.edits import Edit
+    from descent.diagnoses.located import placed
+    from descent.diagnoses.repair import Repair
+
+    said = "line 8 (in `forward`): `np.log(self.p + 1e-8)` and the other logs take logs"
+    edit = Edit("stable", 8, said, "", "Loss.forward")
+    forward, backward = object(), object()
+    reading = Claim(("r",), "your result is 15 times the expected", "scale")
+    explains = {reading.key: {id(backward)}}
+    found = Repair(edit, (forward,), partial=True)  # type: ignore[arg-type]
+    whole, parts, _ = placed(found, [reading], [], {}, explains)
+    assert whole == [reading] and [c.text for c in parts] == [said]
+    assert explains[parts[0].key] == {id(forward)}
+    # a repair only of checks the reading explains adds nothing
+    found = Repair(edit, (backward,), partial=True)  # type: ignore[arg-type]
+    assert placed(found, [reading], [], {}, {reading.key: {id(backward)}})[1] == []

@@ -181,6 +181,19 @@ def test_a_jacobian_cut_to_its_diagonal():
     assert "`dy`" in found.text
 
 
+def test_a_backward_that_hands_its_upstream_gradient_back_is_said_so():
+    """(a held-out course whose softmax layer returns `dout`, its Jacobian folded into the
+    loss) the result is the upstream gradient itself: said so, not as a diagonal kept; a
+    result merely of its signs is still the diagonal."""
+    y = X.softmax(-1)
+    inputs = Inputs(tensors=[("y", y), ("dy", DY)])
+    found = slice_diagnoses.slice_sums(softmax_backward(DY, y), DY.clone(), inputs)
+    assert found.kind == "term" and "`dy` as it was given, unchanged" in found.text
+    assert "diagonal" not in found.text
+    halved = slice_diagnoses.slice_sums(softmax_backward(DY, y), DY / 2, inputs)
+    assert "diagonal of the Jacobian" in halved.text
+
+
 def test_slices_that_sum_to_zero_along_another_dimension_are_a_reduction():
     y = X.softmax(-1)
     e = softmax_backward(DY, y)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import copy
 
-from .edit_nodes import CLIPS, LIBRARIES, callee, method_call, with_args
+from .edit_nodes import CLIPS, LIBRARIES, callee, is_rooted, method_call, root_of_power, with_args
 from .syntax import substituted
 
 _EXTREMES = {"min": "max", "max": "min", "amin": "amax", "amax": "amin"}
@@ -339,6 +339,43 @@ def _small(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) is float and 0 < node.value <= SMALL
 
 
+_SPREAD_WORDS = frozenset({"scale", "std", "sigma", "stddev"})  # a normal draw's spread, by name
+
+
+def unrooted_spread(node, ctx):
+    """A normal draw given a variance as its spread (``np.random.normal(0, 2 / n_in, size)``,
+    ``torch.normal(0.0, 2 / fan_in, shape)``, ``scale=2 / fan_in``): the square root of it, a
+    He or Glorot initializer's std (the result's spread is the square of the expected)."""
+    if not (isinstance(node, ast.Call) and callee(node) == "normal"):
+        return
+    for i, k in enumerate(node.keywords):
+        if k.arg in _SPREAD_WORDS and not is_rooted(k.value) and not _small(k.value):
+            kept = [
+                *node.keywords[:i],
+                ast.keyword(k.arg, root_of_power(k.value)),
+                *node.keywords[i + 1 :],
+            ]
+            yield "root", _unrooted_text(k.value, node, ctx), ast.Call(node.func, node.args, kept)
+    if (
+        len(node.args) >= 2
+        and not is_rooted(node.args[1])
+        and not isinstance(node.args[1], ast.Constant)
+    ):
+        args = [node.args[0], root_of_power(node.args[1]), *node.args[2:]]
+        yield (
+            "root",
+            _unrooted_text(node.args[1], node, ctx),
+            ast.Call(node.func, args, node.keywords),
+        )
+
+
+def _unrooted_text(spread: ast.expr, node: ast.expr, ctx) -> str:
+    return (
+        f"a square root is missing: the spread `{ctx.quote(spread)}` in `{ctx.quote(node)}` "
+        "should be the square root of what it is"
+    )
+
+
 #: Slips of a call tried after the other rules (:data:`descent.diagnoses.edit_rules.RULES`).
 CALL_SLIPS = (
     entrywise_extreme,
@@ -349,4 +386,5 @@ CALL_SLIPS = (
     float_cast,
     held_at_end,
     small_bound,
+    unrooted_spread,
 )

@@ -40,6 +40,7 @@ class Context:
     ignored: tuple = ()  # the other inputs it is given and never reads (an upstream gradient)
     stores: dict = field(default_factory=dict)  # name -> [(line, value or None)], :func:`_stores`
     undefined: frozenset = frozenset()  # the names it reads that nothing defines (a typo)
+    compared: set = field(default_factory=set)  # the nodes of every comparison, tested or kept
 
     def value(self, name: str, line: int | None) -> ast.expr | None:
         """What ``name`` holds where line ``line`` reads it: the value of the plain ``name =
@@ -307,6 +308,9 @@ def read(
     ctx.ignored = _ignored(fn)
     ctx.stores = _stores(fn)
     ctx.undefined = _undefined(fn, source)
+    # a comparison kept as a flag or a mask picks a path or a branch too (`use_momentum =
+    # momentum != 0`, `np.where(x == 0, 0.5, d)`): a number in it one off leaves a path unrun
+    ctx.compared = {n for c in ast.walk(fn) if isinstance(c, ast.Compare) for n in ast.walk(c)}
     return ctx
 
 
@@ -359,7 +363,8 @@ def _stores(fn: ast.FunctionDef) -> dict[str, list[tuple[int, ast.expr | None]]]
     """Each name ``fn`` stores, with the line of each store, in line order, and the value where
     the store is a plain ``name = value`` or one of ``a, b = x, y`` (``None`` for another: ``x
     -= c``, an item of a tuple returned, a loop's target): what a rule reads back through a
-    name (``p = sigmoid(z)``, then ``np.log(p)``)."""
+    name (``p = sigmoid(z)``, then ``np.log(p)``), or through an attribute of the method's
+    object (``self.p = sigmoid(z)``, then ``np.log(self.p + 1e-9)``)."""
     plain: dict[int, ast.expr] = {}
     for node in ast.walk(fn):
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
@@ -372,6 +377,10 @@ def _stores(fn: ast.FunctionDef) -> dict[str, list[tuple[int, ast.expr | None]]]
     for node in ast.walk(fn):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             found.setdefault(node.id, []).append((node.lineno, plain.get(id(node))))
+        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
+            continue
+        if isinstance(node.ctx, ast.Store):  # `self.p = ...`: read back as `self.p`
+            found.setdefault(ast.unparse(node), []).append((node.lineno, plain.get(id(node))))
     return {name: sorted(stores, key=lambda s: s[0]) for name, stores in found.items()}
 
 

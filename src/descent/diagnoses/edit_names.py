@@ -133,12 +133,17 @@ def lag(node, ctx):
 
 def _others(node, ctx) -> Iterator[str]:
     """The variables that could stand where the variable ``node`` is read: not ``_``, a value
-    the code says it throws away (``_, cache = f(x)``)."""
+    the code says it throws away (``_, cache = f(x)``), nor a method's own object, which holds
+    no value of the formula (a held-out ReLU's `np.where(input == 0, 0.5, 0)` passed with
+    `self == 0`, a branch made dead, not a mistake put right)."""
     if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
         return
-    if node.id not in ctx.names or node in ctx.conditions:
+    if node.id not in ctx.names or node in ctx.conditions or node.id in _OWN:
         return
-    yield from (other for other in ctx.names if other not in (node.id, "_"))
+    yield from (other for other in ctx.names if other not in (node.id, "_", *_OWN))
+
+
+_OWN = ("self", "cls")  # a method's own object or class, by the names Python's style gives them
 
 
 def _lagged(used: str, other: str, ctx: Context) -> bool:

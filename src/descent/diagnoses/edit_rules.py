@@ -675,8 +675,8 @@ def _boundary(node, ctx):
 
 def _count(node, ctx):
     """A whole number off by one (not in a condition: `dampening != 0` made `!= 1` sends every
-    call down the other branch, a repair of code never run)."""
-    if node in ctx.conditions:
+    call down the other branch, a repair of code never run; nor in a comparison kept)."""
+    if node in ctx.conditions or node in ctx.compared:
         return
     if isinstance(node, ast.Constant) and type(node.value) is int and node not in ctx.factors:
         for value in (node.value - 1, node.value + 1):

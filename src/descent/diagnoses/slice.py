@@ -466,6 +466,15 @@ def slice_sums(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | 
     ]
     if len(signed) != 1:
         return None
+    given = dict(inputs.tensors)[signed[0]]
+    if given.dtype == g.dtype and torch.equal(given, g):  # a backward that hands `dy` back
+        return Diagnosis(
+            "term",
+            f"your result is `{signed[0]}` as it was given, unchanged: the forward's local "
+            "derivative is never applied to it (every slice of the expected along "
+            f"{_where(k, e)} sums to zero, yours does not), as if the layer were the identity; "
+            "a backward returns the upstream gradient times its own Jacobian",
+        )
     return Diagnosis(
         "term",
         f"every slice of the expected along {_where(k, e)} sums to zero (adding one constant "
