@@ -160,6 +160,24 @@ def test_a_weight_s_and_a_bias_s_lines_are_twins_before_an_index_suffix():
     assert dropped and "x.shape" not in dropped[0], found
 
 
+def test_expressions_on_the_two_sides_of_one_if_are_no_twins():
+    """(a held-out initializer) `sqrt(2 / (fan_in + fan_out))` in its Kaiming branch and
+    `sqrt(6 / (fan_in + fan_out))` in its Xavier branch: one call runs one branch, so the
+    Kaiming slip is not changed in the Xavier line too; lines of one branch stay twins."""
+    source = (
+        "import numpy as np\n\n\n"
+        "def init(fan_in, fan_out, kind):\n"
+        "    if kind == 'kaiming':\n"
+        "        w = np.sqrt(2 / (fan_in + fan_out))\n"
+        "        b = np.sqrt(2 / (fan_in + fan_out))\n"
+        "    else:\n"
+        "        w = np.sqrt(6 / (fan_in + fan_out))\n"
+        "    return w, b\n"
+    )
+    said = [t for t, _ in _everywhere(source, "init") if "written like it" in t]
+    assert said and all("(lines 6, 7)" in t for t in said), said
+
+
 def test_keys_built_from_text_are_no_twins():
     """`"W" + str(i)` written on many lines (a course's parameter keys) is no formula: no edit
     of it at every place at once spends a search's trials."""
