@@ -276,3 +276,26 @@ def test_a_bias_correction_without_the_step_s_power_is_placed_on_its_divisions()
         "lines 6, 7 write that correction without the step's power (line 6 (in `step`): "
         "`m_hat = self.m / (1 - self.b1)`)"
     )
+
+
+GUARDED = """
+import numpy as np
+
+
+def loss(p, y):
+    p = np.clip(p, 1e-8, 1 - 1e-8)
+    return -np.mean(y * np.log(p))
+
+
+def grad(p, y):
+    return -(y / (p + 1e-8))
+"""
+
+
+def test_a_division_guarded_by_the_same_number_is_not_where_a_log_s_floor_is():
+    """(a held-out loss) a clip at 1e-8 before its log, and the same 1e-8 guarding its
+    derivative's division: the floor is placed on the clip's line alone."""
+    placed = anchored(_claim("1e-08"), ast.parse(GUARDED).body, GUARDED)
+    assert (
+        placed.located == "line 6 (in `loss`): `p = np.clip(p, 1e-8, 1 - 1e-8)` writes that floor"
+    )

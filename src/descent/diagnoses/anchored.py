@@ -42,6 +42,10 @@ def anchored(claim: Claim, code: list[ast.AST] | None, text: str | None) -> Clai
         return claim
     numbers, noun = _named(claim)
     lines = _writing(code, numbers) if numbers else []
+    if noun == "floor":  # a log's floor, not the same number guarding a division elsewhere
+        lines = [
+            n for n in lines if n <= len(text.splitlines()) and _floors(text.splitlines()[n - 1])
+        ]
     if claim.misconception == DIAGONAL:
         lines, noun = _diagonal(code), "diagonal"
     if claim.misconception in UNDER_ROOT or _UNDER.search(claim.text):
@@ -92,6 +96,17 @@ def _writing(code: list[ast.AST], floors: set[float]) -> list[int]:
         if value is not None and any(math.isclose(value, f, rel_tol=1e-9) for f in floors):
             found.add(node.lineno)  # type: ignore[attr-defined]
     return sorted(found)
+
+
+_FLOORING = re.compile(r"log|clip|clamp|max")  # a line that floors a probability
+_NAMED = re.compile(r"^\s*[\w.]+\s*=\s*[-+\d.e* ]+\s*(#.*)?$")  # `EPS = 1e-8`, `self.eps = 1e-15`
+
+
+def _floors(line: str) -> bool:
+    """``line`` can write a log's floor: a log, a clip, a clamp or a maximum is on it, or it
+    gives the number a name (``eps = 1e-8``); a division's guard, ``y / (p + 1e-8)``, is not
+    (a held-out loss floors its log with a clip and guards a derivative's division alike)."""
+    return bool(_FLOORING.search(line) or _NAMED.match(line))
 
 
 DIAGONAL = "softmax_backward_diag_only"  # the catalogued softmax backward cut to its diagonal
