@@ -289,13 +289,23 @@ def loss(p, y):
 
 def grad(p, y):
     return -(y / (p + 1e-8))
+
+
+def looped(p, y):
+    for i in range(len(p)):
+        if p[i] <= 1e-8:
+            p[i] = 1e-8
+    return -np.mean(y * np.log(p))
 """
 
 
 def test_a_division_guarded_by_the_same_number_is_not_where_a_log_s_floor_is():
     """(a held-out loss) a clip at 1e-8 before its log, and the same 1e-8 guarding its
     derivative's division: the floor is placed on the clip's line alone."""
-    placed = anchored(_claim("1e-08"), ast.parse(GUARDED).body, GUARDED)
+    code = ast.parse(GUARDED).body
+    placed = anchored(_claim("1e-08"), code[:3], GUARDED)
     assert (
         placed.located == "line 6 (in `loss`): `p = np.clip(p, 1e-8, 1 - 1e-8)` writes that floor"
     )
+    # a clip written as a test and an assignment: both of its lines write it
+    assert anchored(_claim("1e-08"), code[3:], GUARDED).located.startswith("lines 16, 17 write")

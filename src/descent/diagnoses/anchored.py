@@ -98,8 +98,10 @@ def _writing(code: list[ast.AST], floors: set[float]) -> list[int]:
     return sorted(found)
 
 
-_FLOORING = re.compile(r"log|clip|clamp|max")  # a line that floors a probability
-_NAMED = re.compile(r"^\s*[\w.]+\s*=\s*[-+\d.e* ]+\s*(#.*)?$")  # `EPS = 1e-8`, `self.eps = 1e-15`
+# a line that floors a probability: a log, a clip, a maximum, or a comparison (a clip written
+# as `if p[i] <= 1e-5: p[i] = 1e-5`)
+_FLOORING = re.compile(r"log|clip|clamp|max|<|>")
+_NAMED = re.compile(r"^\s*[\w.\[\]]+\s*=\s*[-+\d.e* ]+\s*(#.*)?$")  # `EPS = 1e-8`, `p[i] = 1e-5`
 
 
 def _floors(line: str) -> bool:
