@@ -4,10 +4,10 @@ probabilities with p clipped to [1e-15, 1 - 1e-15]" is pointed at the line that 
 leaky ReLU told "uses the constant 0.1 where `negative_slope` belongs" at the lines that write
 0.1 (a learner's helper that takes no slope, which no edit can make read one), and a softmax's
 backward told "uses only the diagonal y*(1 - y) of the Jacobian" at the line that writes
-``s * (1 - s)``, and an optimizer told "puts eps inside the square root" at the line that writes
-``sqrt(v + eps)`` (where a second mistake leaves no single edit that repairs every check), and
-a bias correction read with the step's power left out at the lines that divide by ``1 - beta1``
-(code that keeps no step counter, which no edit can give a power).
+``s * (1 - s)``. An optimizer told "puts eps inside the square root" is pointed at the line that
+writes ``sqrt(v + eps)`` (where a second mistake leaves no single edit that repairs every
+check), and a bias correction read with the step's power left out at the lines that divide by
+``1 - beta1`` (code that keeps no step counter, which no edit can give a power).
 
 A log floored at a constant has no small edit that repairs it (the log belongs computed from
 the logits), and its result is finite, so no float error stops on it either; the cause, verified
@@ -41,11 +41,10 @@ def anchored(claim: Claim, code: list[ast.AST] | None, text: str | None) -> Clai
     if claim.located or not code or not text:
         return claim
     numbers, noun = _named(claim)
+    written_lines = text.splitlines()
     lines = _writing(code, numbers) if numbers else []
     if noun == "floor":  # a log's floor, not the same number guarding a division elsewhere
-        lines = [
-            n for n in lines if n <= len(text.splitlines()) and _floors(text.splitlines()[n - 1])
-        ]
+        lines = [n for n in lines if n <= len(written_lines) and _floors(written_lines[n - 1])]
     if claim.misconception == DIAGONAL:
         lines, noun = _diagonal(code), "diagonal"
     if claim.misconception in UNDER_ROOT or _UNDER.search(claim.text):
@@ -54,7 +53,7 @@ def anchored(claim: Claim, code: list[ast.AST] | None, text: str | None) -> Clai
         lines, noun = _uncounted(code), "correction without the step's power"
     if not lines or len(lines) > MOST:
         return claim
-    return replace(claim, located=_said(lines, code, text.splitlines(), noun))
+    return replace(claim, located=_said(lines, code, written_lines, noun))
 
 
 def anchored_all(
@@ -105,9 +104,10 @@ _NAMED = re.compile(r"^\s*[\w.\[\]]+\s*=\s*[-+\d.e* ]+\s*(#.*)?$")  # `EPS = 1e-
 
 
 def _floors(line: str) -> bool:
-    """``line`` can write a log's floor: a log, a clip, a clamp or a maximum is on it, or it
-    gives the number a name (``eps = 1e-8``); a division's guard, ``y / (p + 1e-8)``, is not
-    (a held-out loss floors its log with a clip and guards a derivative's division alike)."""
+    """``line`` can write a log's floor: a log, a clip, a clamp, a maximum or a comparison is
+    on it, or it gives the number a name (``eps = 1e-8``, ``p[i] = 1e-5``); a division's guard,
+    ``y / (p + 1e-8)``, is not (a held-out loss floors its log with a clip and guards a
+    derivative's division with the same number)."""
     return bool(_FLOORING.search(line) or _NAMED.match(line))
 
 

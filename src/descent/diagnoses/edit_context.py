@@ -15,7 +15,7 @@ import copy
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import cast
+from typing import TypeGuard, cast
 
 _SNIPPET = 60  # characters of the student's code quoted at most
 _MAX_KEYS = 12  # keys of a dict of settings tried in place of a number
@@ -377,11 +377,14 @@ def _stores(fn: ast.FunctionDef) -> dict[str, list[tuple[int, ast.expr | None]]]
     for node in ast.walk(fn):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             found.setdefault(node.id, []).append((node.lineno, plain.get(id(node))))
-        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
-            continue
-        if isinstance(node.ctx, ast.Store):  # `self.p = ...`: read back as `self.p`
+        if own_attribute(node) and isinstance(node.ctx, ast.Store):  # read back as `self.p`
             found.setdefault(ast.unparse(node), []).append((node.lineno, plain.get(id(node))))
     return {name: sorted(stores, key=lambda s: s[0]) for name, stores in found.items()}
+
+
+def own_attribute(node: ast.AST) -> TypeGuard[ast.Attribute]:
+    """``self.p``: an attribute of a plain name (a method keeps its values on its object)."""
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
 
 
 def _ignored(fn: ast.FunctionDef) -> tuple[str, ...]:

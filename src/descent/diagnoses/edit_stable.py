@@ -15,7 +15,7 @@ import functools
 from collections.abc import Iterator
 from typing import cast
 
-from .edit_context import STABILITY, Context, functions
+from .edit_context import STABILITY, Context, functions, own_attribute
 from .edit_nodes import (
     AXIS_KEYWORDS,
     CLIPS,
@@ -543,12 +543,8 @@ def _owner_is(node: ast.Call, name: str) -> bool:
 def _through(node: ast.AST, ctx: Context) -> ast.AST:
     """``node``, or the value of the name (or of the object's attribute, ``self.p``) it is
     where ``node`` reads it (:meth:`Context.value`)."""
-    if isinstance(node, ast.Name) or _own(node):
+    if isinstance(node, ast.Name) or own_attribute(node):
         name = node.id if isinstance(node, ast.Name) else ast.unparse(node)
         value = ctx.value(name, getattr(node, "lineno", None))
         return node if value is None else value
     return node
-
-
-def _own(node: ast.AST) -> bool:
-    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
