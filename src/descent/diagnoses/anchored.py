@@ -24,9 +24,12 @@ import math
 import re
 from dataclasses import replace
 
+from .base import BIAS_CORRECTION
+from .base import UNDER_ROOT as UNDER_ROOT_WORDS
 from .claims import Claim
 from .edit_context import STABILITY
 from .edit_rules import root_of, uncounted
+from .edit_stable import small
 
 MOST = 4  # lines that write the number, at most, for it to be told (a clip written as 4 ifs)
 _SMALL = re.compile(r"(?<![\w.])(\d(?:\.\d+)?e-\d+)")  # a floor as the kit writes it: 1e-15
@@ -47,9 +50,9 @@ def anchored(claim: Claim, code: list[ast.AST] | None, text: str | None) -> Clai
         lines = [n for n in lines if n <= len(written_lines) and _floors(written_lines[n - 1])]
     if claim.misconception == DIAGONAL:
         lines, noun = _diagonal(code), "diagonal"
-    if claim.misconception in UNDER_ROOT or _UNDER.search(claim.text):
+    if claim.misconception in UNDER_ROOT or UNDER_ROOT_WORDS in claim.text:
         lines, noun = _under_root(code), "sum under the square root"
-    if _UNCOUNTED.search(claim.text):
+    if BIAS_CORRECTION in claim.text:
         lines, noun = _uncounted(code), "correction without the step's power"
     if not lines or len(lines) > MOST:
         return claim
@@ -118,7 +121,6 @@ DIAGONAL = "softmax_backward_diag_only"  # the catalogued softmax backward cut t
 UNDER_ROOT = frozenset(
     {"adagrad_eps_inside_sqrt", "rmsprop_eps_inside_sqrt", "adam_eps_inside_sqrt"}
 )
-_UNDER = re.compile(r"added under the square root instead of after it")
 
 
 def _under_root(code: list[ast.AST]) -> list[int]:
@@ -131,10 +133,6 @@ def _under_root(code: list[ast.AST]) -> list[int]:
             if any(map(_stability_term, (inside.left, inside.right))):
                 found.add(node.lineno)  # type: ignore[attr-defined]
     return sorted(found)
-
-
-# a bias correction read with the step's power left out ("divides by (1 - beta1) instead of")
-_UNCOUNTED = re.compile(r"divides by \(1 - beta1\) instead of \(1 - beta1 \*\* t\)")
 
 
 def _uncounted(code: list[ast.AST]) -> list[int]:
@@ -151,8 +149,7 @@ def _stability_term(node: ast.expr) -> bool:
     """A name or an attribute that says eps, or a small number written in."""
     if isinstance(node, (ast.Name, ast.Attribute)):
         return bool(STABILITY.search(ast.unparse(node)))
-    value = written(node)
-    return value is not None and 0 < value <= 1e-3
+    return small(node)
 
 
 def _diagonal(code: list[ast.AST]) -> list[int]:

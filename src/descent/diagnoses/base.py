@@ -22,6 +22,10 @@ import torch
 # Every power of ten from 1e-4 to 1e-20: which one a learner picks is a matter of taste (1e-13,
 # 1e-16 as often as 1e-12), and a floor a fixed short list lacks went unnamed.
 FLOORS = tuple(float(f"1e-{k}") for k in range(4, 21))
+# words that diagnoses write and :mod:`.anchored` and :mod:`.located` read back, kept in one place
+UNDER_ROOT = "added under the square root instead of after it"  # a stability term's place
+LOG_PROBABILITIES = "compute log-probabilities directly"  # the fix of a log of a probability
+BIAS_CORRECTION = "a bias correction that divides by"  # a correction read with its power left out
 
 # Two results are "the same" for a hypothesis when they agree this closely: tighter than any
 # difference between two plausible formulas, looser than float64 rounding through a few ops.

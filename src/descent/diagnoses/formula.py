@@ -40,7 +40,7 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from .base import FLOORS
+from .base import FLOORS, UNDER_ROOT
 from .rerun import transposed as transposed_text
 from .syntax import Context, Slip, callee, count, eps_name, one, quote, reads_state, substituted
 
@@ -133,7 +133,7 @@ def eps_left_out_or_moved(node: Any, context: Context) -> Iterator[Slip]:
                         node,
                         moved,
                         "eps",
-                        f"`{ast.unparse(dropped)}` added under the square root instead of after it",
+                        f"`{ast.unparse(dropped)}` {UNDER_ROOT}",
                     )
     elif (
         isinstance(node, ast.Call)
@@ -151,7 +151,7 @@ def eps_left_out_or_moved(node: Any, context: Context) -> Iterator[Slip]:
                 node,
                 moved,
                 "eps",
-                f"`{ast.unparse(node.args[0])}` added under the square root instead of after it",
+                f"`{ast.unparse(node.args[0])}` {UNDER_ROOT}",
             )
     elif isinstance(node, ast.Call) and callee(node) in ("sqrt", "rsqrt"):
         arg = _root_argument(node)

@@ -51,7 +51,7 @@ import torch
 from ..calls.timelimit import cut_short
 from ..comparison import compare
 from .argument import _arguments, _discrete, closure
-from .base import Case, leaves, map_leaves, same
+from .base import LOG_PROBABILITIES, Case, leaves, map_leaves, same
 from .item import zero_everywhere
 from .values import Diagnosis, _as_tensor, _deep_equal
 
@@ -351,7 +351,7 @@ def _centred(case: Case, name: str, t: torch.Tensor, put: Callable, dim: int) ->
         "value is 0 (which does not change the expected), and finite once the values of a "
         "row lie close together: a probability that underflows to 0 for values far apart "
         "reaches a log or a division (the log of a softmax, or of exp(x) / sum(exp(x))); "
-        "compute log-probabilities directly: x - max - log(sum(exp(x - max)))"
+        f"{LOG_PROBABILITIES}: x - max - log(sum(exp(x - max)))"
     )
     if _finite_with(case, put, narrow + _heights(zero, dim, _large(t))):
         return _shifted(underflow)

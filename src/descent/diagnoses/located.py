@@ -15,6 +15,7 @@ from typing import Any
 from .. import registry
 from . import diverged, float_trap, repair
 from .anchored import written
+from .base import LOG_PROBABILITIES
 from .claims import Claim, unnamed
 from .edit_context import aliases, bases, functions, instances, reached
 from .ledger import Ledger
@@ -155,7 +156,7 @@ def trapped(
 
 
 _FLOORS_WRITTEN = re.compile(r"log|clip|clamp|maximum")
-_LOG_OF_PROBABILITY = re.compile(r"compute log-probabilities directly|the log of a softmax")
+_LOG_OF_PROBABILITY = re.compile(f"{LOG_PROBABILITIES}|the log of a softmax")
 _LOG_OF_0 = "takes the log of 0 on this input"
 
 

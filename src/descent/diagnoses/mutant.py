@@ -39,6 +39,7 @@ from typing import Any, cast
 from .. import registry, variants
 from ..calls.impl import Implementation, PatchedImplementation
 from . import order, regroup
+from .base import BIAS_CORRECTION
 from .differentiated import differentiated
 from .syntax import Slip, Sources, context, public_names, quote, shared_hyperparameters, substituted
 
@@ -228,7 +229,7 @@ def _corrections(tree: ast.Module, powers: list, public: set[str]) -> str:
         f"(1 - {ast.unparse(p.left)}) instead of (1 - {ast.unparse(p)})"
         for p in dict((ast.unparse(p), p) for p in shown).values()
     )
-    return f": a bias correction that divides by {words}"
+    return f": {BIAS_CORRECTION} {words}"
 
 
 def _namespace(owners: list[Any]) -> dict | None:

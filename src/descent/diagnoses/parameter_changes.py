@@ -54,6 +54,7 @@ import torch
 
 from .. import registry
 from ..calls.impl import Implementation
+from .base import UNDER_ROOT
 
 _OPTION = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,29}\Z")  # a string constant that can be an option
 
@@ -625,7 +626,7 @@ def _rooted(function: str, fn: Callable, calls: Calls) -> Iterator[Change]:
                 function,
                 f"{name} under the root",
                 name,
-                f"with `{name}` added under the square root instead of after it (sqrt(x + "
+                f"with `{name}` {UNDER_ROOT} (sqrt(x + "
                 f"{name}) where sqrt(x) + {name} belongs): add `{name}` once the root is taken",
                 "eps",
                 functools.partial(_under_root, name=name),

@@ -41,6 +41,7 @@ import torch
 from . import order as diagnosis_order
 from .base import (
     FLOORS,
+    LOG_PROBABILITIES,
     NOTHING,
     Case,
     Diagnosis,
@@ -337,7 +338,7 @@ def non_finite(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | 
         "stability",
         "your result is infinite where the expected is finite: a division by 0, a log of a "
         "number that underflowed to 0 (the log of a softmax or of a sigmoid, whose "
-        "probabilities reach 0 for large inputs: compute log-probabilities directly, "
+        f"probabilities reach 0 for large inputs: {LOG_PROBABILITIES}, "
         "x - max - log(sum(exp(x - max))) or a softplus), or an exp of a large number that "
         "overflowed",
     )
