@@ -206,6 +206,29 @@ def test_an_edit_runs_a_module_level_object_s_methods_from_the_edited_class_on_a
     assert module._net.calls == [5, 5]  # the student's own object ran: no copy was made
 
 
+def test_an_edit_rebinds_a_method_read_off_its_class_at_the_top_to_the_edited_one():
+    """(a held-out Stony Brook learner's) `_act = Activations.sigmoid`, a plain function read
+    off the class: the name runs the edited method, as it runs the student's before the edit."""
+    import types
+
+    text = """
+        class Activations:
+            def sigmoid(x):
+                return x + {0}
+
+        _act = Activations.sigmoid
+
+        def forward(x):
+            return _act(x)
+        """
+    module = types.ModuleType("course")
+    exec(textwrap.dedent(text.format(1)), module.__dict__)  # noqa: S102 - the test's own text
+    units = textwrap.dedent(text.format(2)).replace("_act = Activations.sigmoid\n", "")
+    found = impl.defined(module, ["forward"], units)
+    assert found is not None and found["forward"](10) == 12
+    assert module.forward(10) == 11  # the module itself unchanged
+
+
 def test_an_edit_copies_a_singleton_object_instead_of_changing_the_student_s_own():
     """A class whose `__new__` hands back its one object (a NYCU learner's `loss = __Loss()`):
     a deep copy gives the same object back, which must never be given the edited class."""

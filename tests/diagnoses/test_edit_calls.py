@@ -284,3 +284,34 @@ def test_a_normal_draw_given_a_variance_as_its_spread_gets_its_square_root():
         said, drawn = _run(function, "a square root is missing: the spread `2 / n_in` in")
         np.random.seed(0)
         assert abs(drawn(200, 300).std() - (2 / 200) ** 0.5) < 0.002
+
+
+WRITTEN_AROUND = """
+import numpy as np
+
+
+def sigmoid(v):
+    return 1 / (1 + np.exp(-v))
+
+
+def layer(x):
+    return [sigmoid(1 + np.exp(-x[i])) for i in range(len(x))]
+
+
+def two_values(x, y):
+    return sigmoid(x + y)
+"""
+
+
+def test_a_function_handed_part_of_its_own_formula_is_handed_the_value_instead():
+    """(a held-out Osnabrueck learner's) `sigmoid(1 + np.exp(-x[i]))`: the sigmoid's own
+    denominator written around its input; the edit hands it `x[i]`, and none is written for an
+    argument built from two values."""
+    [edit] = [e for e in edits(WRITTEN_AROUND, "layer") if "part of the formula" in e.text]
+    assert "hands `sigmoid` the expression `1 + np.exp(-x[i])`" in edit.text
+    assert "where `x[i]` belongs as it is" in edit.text
+    space: dict = {"np": np}
+    exec(compile(edit.source, "<edited>", "exec"), space)  # noqa: S102 - the test's text
+    x = np.array([-2.0, 0.0, 3.0])
+    assert np.allclose(space["layer"](x), 1 / (1 + np.exp(-x)))
+    assert not [e for e in edits(WRITTEN_AROUND, "two_values") if "part of the formula" in e.text]

@@ -242,6 +242,29 @@ def test_a_method_of_an_object_bound_at_the_top_is_reached():
     assert "Loss._softmax" in found and "Loss.unused" not in found
 
 
+def test_names_bound_item_by_item_or_to_a_method_read_off_a_class_are_aliases():
+    """(held-out Utah learners) `act, act_prime = sigmoid, sigmoid_deriv` binds each name to its
+    own function, and `act = Activations.sigmoid` to the class's method: each is reached as the
+    function it names; a number in the tuple and a class's plain value are no alias."""
+    source = (
+        "def sigmoid(x):\n    return x\n\n\n"
+        "def sigmoid_deriv(x):\n    return x\n\n\n"
+        "class Activations:\n    def relu(x):\n        return x\n\n    def other(x):\n"
+        "        return x\n\n\n"
+        "act, act_prime, rate = sigmoid, sigmoid_deriv, 0.1\n"
+        "relu = Activations.relu\n\n\n"
+        "def forward(x):\n    return act(x) + act_prime(x) + relu(x)\n"
+    )
+    assert aliases(source) == {
+        "act": "sigmoid",
+        "act_prime": "sigmoid_deriv",
+        "relu": "Activations.relu",
+    }
+    found = reached(functions(source), ("forward",), aliases(source), bases(source))
+    assert {"sigmoid", "sigmoid_deriv", "Activations.relu"} <= set(found)
+    assert "Activations.other" not in found
+
+
 def test_a_name_bound_in_a_tuple_of_values_is_read_back_to_its_own_value():
     """`mean, var = np.mean(x, axis=0), np.var(x, axis=0)` binds each name to its own value
     (a held-out Columbia batch norm's); an item of a tuple a call returns has none."""

@@ -255,6 +255,42 @@ def test_a_sigmoid_of_one_number_through_math_exp_never_exponentiates_above_zero
     assert edited(-3.0) == pytest.approx(1 / (1 + math.exp(3.0)), rel=1e-15)
 
 
+SCALAR_FORMS = """
+import math
+
+
+def imported(x):
+    from math import exp
+    return 1 / (1 + exp(-1 * x))
+
+
+def power(x):
+    from math import e
+    return 1.0 / (1.0 + e ** (-x))
+
+
+def attribute(x):
+    return 1 / (1 + math.e ** -x)
+"""
+
+
+@pytest.mark.parametrize("function", ["imported", "power", "attribute"])
+def test_a_sigmoid_of_one_number_is_read_however_its_exp_is_written(function):
+    """(held-out Utah learners) the exp of one Python number written as `exp` imported from
+    math, or as a power of Euler's number: each raises OverflowError past about 709, and each
+    is rewritten in its own spelling with no exponent above 0."""
+    [(words, edited)] = _stable(SCALAR_FORMS, function)
+    assert "of a number that can pass about 709" in words
+    assert edited(-1000.0) == 0.0 and edited(1000.0) == 1.0
+    assert edited(-3.0) == pytest.approx(1 / (1 + math.exp(3.0)), rel=1e-15)
+
+
+def test_an_exp_not_imported_from_math_is_no_scalar_exp():
+    """A bare `exp` the module takes from NumPy works on arrays and never raises: no edit."""
+    source = "from numpy import exp\n\n\ndef s(x):\n    return 1 / (1 + exp(-x))\n"
+    assert not [e for e in edits(source, "s") if "pass about 709" in e.text]
+
+
 GLOBAL_SHIFT = """
 import numpy as np
 

@@ -387,3 +387,34 @@ def test_a_stability_term_the_class_sets_and_a_method_never_reads_is_put_in_plac
     assert "np.sqrt(z.var() + self.eps)" in first.source
     # a method that reads it is given nothing of the kind
     assert not any(e.kind == "eps" for e in edits(source, "Norm.backward"))
+
+
+RETURNS_A_CALL = """
+def make():
+    return 1.0
+
+
+def f(x):
+    y = x * 2
+    return make()
+"""
+
+
+def test_a_function_that_returns_a_call_of_another_with_no_argument_is_searched():
+    """`return make()` (a module's own function called with nothing): reading it as a value
+    handed back once ended the whole search with an AttributeError."""
+    found = list(edits(RETURNS_A_CALL, "f"))  # to the end: the search once stopped with an error
+    assert any(e.line == 7 and "`x * 2`" in e.text for e in found)
+
+
+def test_a_rule_that_cannot_read_a_form_of_code_leaves_the_others_to_search(monkeypatch):
+    """One rule raising on an unusual node skips that node for that rule only."""
+    import descent.diagnoses.edits as module
+
+    def broken(node, ctx):
+        if isinstance(node, ast.BinOp):
+            raise AttributeError("a form this rule does not know")
+        yield from ()
+
+    monkeypatch.setattr(module, "RULES", (broken, *module.RULES))
+    assert any("`x * 2`" in e.text for e in edits(RETURNS_A_CALL, "f"))

@@ -1244,3 +1244,24 @@ def test_a_pair_that_passes_more_than_any_single_edit_is_the_partial_repair_told
     single = Edit("root", 307, "the term `eps` ... belongs after the square root", "", "f")
     assert repair._better_pairs({dropped: (0, 1, 2)}, {single: (0, 1)}, trial) == []
     assert repair._better_pairs({dropped: (0, 1, 2)}, {single: (0, 2)}, trial) == [dropped]
+
+
+SOFTMAX_IN_PLACE_OVER_ALL = (
+    "    e = (x - x.amax(dim=dim, keepdim=True)).exp_()\n"
+    "    y = e.div_(e.sum(dim=dim, keepdim=True))\n",
+    "    x -= x.amax(dim=dim, keepdim=True)\n    e = x.exp()\n    y = e / e.sum()\n",
+)
+
+
+def test_a_write_into_an_argument_is_repaired_together_with_a_second_mistake(tmp_path):
+    """(a held-out Tokyo learner's softmax) `x -= ...` and a sum over every entry: the copy alone
+    makes no check pass, since every value is wrong too, yet it stops the write the checks saw;
+    a second edit on top of it finishes the repair."""
+    run = _graded_alone(
+        tmp_path, "softmax_in_place", "activations", SOFTMAX_IN_PLACE_OVER_ALL, "-k", "softmax"
+    )
+    messages = _messages(run, "softmax_in_place", "activations.softmax")
+    paired = [m for m in messages if "two changes" in m]
+    assert paired, messages
+    assert all("changes the array in place" in m for m in paired)
+    assert all("`e.sum()` reduces over every axis where it should reduce one" in m for m in paired)

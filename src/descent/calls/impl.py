@@ -569,6 +569,7 @@ def defined(module: Any, names: Sequence[str], source: str) -> dict[str, Callabl
     # a second name the module bound to a function or class the text redefines (`_step = step`)
     # follows it, as the module's own alias would
     renewed = {id(v): namespace[k] for k, v in own.items() if namespace.get(k) is not v}
+    renewed.update(_methods_renewed(own, namespace))
     for k, v in own.items():
         if namespace.get(k) is v and id(v) in renewed and callable(v):
             namespace[k] = renewed[id(v)]
@@ -579,6 +580,20 @@ def defined(module: Any, names: Sequence[str], source: str) -> dict[str, Callabl
     if not all(_new_definition(fn, n, own) for n, fn in found.items()):
         return None  # not every one is a function or class the text defines
     return found  # type: ignore[return-value]
+
+
+def _methods_renewed(own: dict, namespace: dict) -> dict[int, Any]:
+    """The functions a class of the module holds, by id, each with its namesake in the class as
+    the text defines it again: a name bound to a method read off the class itself (``_act =
+    Activations.sigmoid``, a plain function) follows it too."""
+    renewed = {}
+    for k, old in own.items():
+        new = namespace.get(k)
+        if isinstance(old, type) and isinstance(new, type) and new is not old:
+            for attr, fn in vars(old).items():
+                if isinstance(fn, types.FunctionType) and attr in vars(new):
+                    renewed[id(fn)] = vars(new)[attr]
+    return renewed
 
 
 def _changed(old: type, new: Any) -> bool:

@@ -152,6 +152,37 @@ def applied_again(node, ctx):
     name = callee(node)
     said = f"`{ctx.quote(node)}` applies `{name}` where `{ctx.quote(inner)}` belongs as it is"
     yield "call", f"{said} (applied twice, or to a value that has it already)", inner
+    # a function of the student's own (`sigmoid(1 + np.exp(-x))`): part of its formula written
+    # around its input; a library's exp of `-x` is no such thing
+    own = node.args and name != "exp" and method_call(node)
+    value = _lone_value(inner) if own else None
+    if value is not None:
+        said = (
+            f"`{ctx.quote(node)}` hands `{name}` the expression `{ctx.quote(inner)}`, part of "
+            f"the formula `{name}` computes itself, where `{ctx.quote(value)}` belongs as it is"
+        )
+        yield "call", said, ast.Call(node.func, [value, *node.args[1:]], node.keywords)
+
+
+def _lone_value(expression: ast.expr) -> ast.expr | None:
+    """The one value (a name, an attribute, an entry) an arithmetic ``expression`` of it is
+    built from, numbers and library functions aside (``1 + np.exp(-x[i])``: ``x[i]``);
+    ``None`` for a value alone or for one built from several."""
+    if isinstance(expression, (ast.Name, ast.Attribute, ast.Subscript, ast.Constant)):
+        return None
+    found: dict[str, ast.expr] = {}
+    todo: list[ast.AST] = [expression]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Call):
+            todo += [*node.args, *(k.value for k in node.keywords)]  # not the function called
+        elif isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)):
+            found.setdefault(ast.dump(node), node)
+        elif isinstance(node, (ast.BinOp, ast.UnaryOp)):
+            todo += [n for n in ast.iter_child_nodes(node) if isinstance(n, ast.expr)]
+        elif not isinstance(node, ast.Constant):
+            return None  # a comparison, a lambda, a list: no formula of one value
+    return next(iter(found.values())) if len(found) == 1 else None
 
 
 def unsquared(node, ctx):

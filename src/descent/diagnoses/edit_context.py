@@ -234,22 +234,33 @@ def aliases(source: str) -> dict[str, str]:
 
 
 def _bound(body: list[ast.stmt], units: set[str], prefix: str) -> dict[str, str]:
-    """The names ``body`` binds to one of ``units`` (``A = B``), or to a method of an object of
-    one of them (``row = Softmax()._softmax``: ``"Softmax._softmax"``), each after ``prefix``."""
+    """The names ``body`` binds to one of ``units`` (``A = B``, or item by item, ``A, C = B,
+    D``), or to a method of one of them or of an object of one (``f = Activations.sigmoid``,
+    ``row = Softmax()._softmax``: ``"Softmax._softmax"``), each after ``prefix``."""
     found = {}
     for n in body:
         if not (isinstance(n, ast.Assign) and len(n.targets) == 1):
             continue
-        target, value = n.targets[0], n.value
-        if not isinstance(target, ast.Name):
-            continue
-        if isinstance(value, ast.Name) and value.id in units:
-            found[f"{prefix}{target.id}"] = value.id
-        if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Call):
-            made = value.value.func
-            if isinstance(made, ast.Name) and made.id in units:
-                found[f"{prefix}{target.id}"] = f"{made.id}.{value.attr}"
+        pairs = [(n.targets[0], n.value)]
+        if isinstance(n.targets[0], ast.Tuple) and isinstance(n.value, ast.Tuple):
+            pairs = list(zip(n.targets[0].elts, n.value.elts))
+        for target, value in pairs:
+            bound = _unit_of(value, units) if isinstance(target, ast.Name) else None
+            if bound is not None:
+                found[f"{prefix}{cast(ast.Name, target).id}"] = bound
     return found
+
+
+def _unit_of(value: ast.expr, units: set[str]) -> str | None:
+    """The function, class or method of ``units`` that ``value`` names (``B``, ``Cls.method``,
+    ``Cls().method``); else ``None``."""
+    if isinstance(value, ast.Name):
+        return value.id if value.id in units else None
+    if isinstance(value, ast.Attribute):
+        owner = value.value.func if isinstance(value.value, ast.Call) else value.value
+        if isinstance(owner, ast.Name) and owner.id in units:
+            return f"{owner.id}.{value.attr}"
+    return None
 
 
 def instances(source: str) -> dict[str, str]:

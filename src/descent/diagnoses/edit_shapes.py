@@ -142,8 +142,8 @@ def _cast_name(part: ast.expr) -> ast.Name | None:
     ``s.item()``)."""
     if isinstance(part, ast.Call) and len(part.args) == 1 and not part.keywords:
         part = part.args[0]
-    elif isinstance(part, ast.Call) and method_call(part) and not part.args:
-        part = part.func.value  # type: ignore[attr-defined]
+    elif isinstance(part, ast.Call) and isinstance(part.func, ast.Attribute) and not part.args:
+        part = part.func.value if method_call(part) else part
     return part if isinstance(part, ast.Name) else None
 
 

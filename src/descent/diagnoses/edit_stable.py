@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import copy
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import cast
 
 from .edit_context import STABILITY, Context, functions, own_attribute
@@ -295,13 +295,63 @@ def _scalar_sigmoid(top: ast.AST, below: ast.AST, ctx: Context) -> ast.expr | No
     OverflowError for ``e`` above about 709) as ``exp(min(z, 0)) / (1 + exp(-abs(z)))``, the
     same value with no exponent above 0."""
     term = _one_plus_term(below, ctx) if is_number(top, 1) else None
-    e = _exponent(term) if isinstance(term, ast.Call) and _owner_is(term, "math") else None
-    if e is None:
+    found = _scalar_exp(term, ctx.source) if term is not None else None
+    if found is None:
         return None
+    e, exp = found
     z = e.operand if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub) else None
     z = z if z is not None else ast.UnaryOp(ast.USub(), copy.deepcopy(e))
-    template = "math.exp(min(_z, 0)) / (1 + math.exp(-abs(_z)))"
-    return cast(ast.expr, _Fill(z).visit(ast.parse(template, mode="eval").body))
+    template = "_exp(min(_z, 0)) / (1 + _exp(-abs(_z)))"
+    return cast(ast.expr, _Exp(exp).visit(_Fill(z).visit(ast.parse(template, mode="eval").body)))
+
+
+def _scalar_exp(node: ast.AST, source: str) -> tuple[ast.expr, Callable] | None:
+    """``(exponent, how to write an exp)`` where ``node`` is an exp of one Python number, which
+    raises OverflowError past about 709: ``math.exp(z)``, ``exp(z)`` with ``exp`` imported from
+    math, or a power of Euler's number (``math.e ** z``, ``e ** z`` with ``e`` from math)."""
+    if isinstance(node, ast.Call) and (_owner_is(node, "math") or _from_math(node.func, source)):
+        if callee(node) != "exp" or len(node.args) != 1 or node.keywords:
+            return None
+        return node.args[0], lambda a: ast.Call(copy.deepcopy(node.func), [a], [])
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+        base = node.left
+        euler = (
+            isinstance(base, ast.Attribute) and base.attr == "e" and _is_name(base.value, "math")
+        )
+        if euler or (isinstance(base, ast.Name) and base.id == "e" and _from_math(base, source)):
+            return node.right, lambda a: ast.BinOp(copy.deepcopy(base), ast.Pow(), a)
+    return None
+
+
+def _is_name(node: ast.AST, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name
+
+
+def _from_math(node: ast.AST, source: str) -> bool:
+    """``node`` is a bare name that the module imports from ``math`` (anywhere in its text)."""
+    if not isinstance(node, ast.Name):
+        return False
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return any(
+        isinstance(n, ast.ImportFrom)
+        and n.module == "math"
+        and any((a.asname or a.name) == node.id or a.name == "*" for a in n.names)
+        for n in ast.walk(tree)
+    )
+
+
+class _Exp(ast.NodeTransformer):
+    """The placeholder call ``_exp(a)`` of a template written as the student writes an exp."""
+
+    def __init__(self, exp: Callable[[ast.expr], ast.expr]):
+        self.exp = exp
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        return self.exp(node.args[0]) if _is_name(node.func, "_exp") else node
 
 
 _RESHAPES = frozenset({"flatten", "ravel", "squeeze", "reshape", "view"})

@@ -164,7 +164,11 @@ class _Site:
         for index, node in enumerate(self.nodes):
             if bound(node) and rule not in BOUND_RULES:
                 continue
-            for kind, text, new in rule(node, self.ctx):
+            try:
+                made = list(rule(node, self.ctx))
+            except (AttributeError, TypeError, ValueError, IndexError, KeyError, RecursionError):
+                continue  # a rule that cannot read this form of code: the search goes on
+            for kind, text, new in made:
                 line = _line(node, new, self.target)
                 if alone is not None and (kind, line, _where(self.name, line, text)) not in alone:
                     yield kind, line, text, None

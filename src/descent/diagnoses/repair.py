@@ -432,13 +432,21 @@ def _repairs(
             return 0, (), 0
         fixed: list[int] = []
         gains: list[int] = []
+        # an edit that stops a write is weighed on the checks that saw the write alone: the
+        # values may be wrong for a second reason, which a second edit on top may mend
+        stops = edit.kind in STOPS_A_WRITE
         for i, record in enumerate(trial.failing):
-            if time.monotonic() > deadline or not fixed and i - len(fixed) >= MISSES:
+            missed = not stops and i - len(fixed) >= MISSES
+            if time.monotonic() > deadline or not fixed and missed:
                 return len(fixed), tuple(fixed), _gained(gains)
             theirs = record.run_on(edited, watched=True)
             if theirs is not None and record.accepted(theirs):
                 fixed.append(i)
-            elif not fixed and min(gains, default=1) > 0:  # past a record with no gain: none
+            elif stops and not fixed and _marked(record):
+                gains.append(_gain(record, theirs, trial.items))
+            elif (
+                not stops and not fixed and min(gains, default=1) > 0
+            ):  # past a record with no gain: none
                 ran = id(record) in trial.crashed and theirs is not None
                 gains.append(1 if ran else _gain(record, theirs, trial.items))
         if len(fixed) < len(trial.failing):  # (all run: as few failing as MISSES, or some fixed)
@@ -457,9 +465,12 @@ def _gained(gains: list[int]) -> int:
 
 
 def _gain(record: Record, theirs: Any, items: dict[int, frozenset[int]]) -> int:
-    """1 where ``theirs`` has every output right that the student's result had and more, -1
-    where it lost one, else 0 (one result, or no change). ``items``: the outputs the student's
-    results had right, by record, filled in as they are read."""
+    """1 where ``theirs`` has every output right that the student's result had and more (or
+    values where the student's result was a marker of an argument edited), -1 where it lost
+    one, else 0 (one result, or no change). ``items``: the outputs the student's results had
+    right, by record, filled in as they are read."""
+    if _marked(record):  # an edit after which values come back stopped the write
+        return int(theirs is not None and not isinstance(theirs, str))
     if id(record) not in items:
         items[id(record)] = record.items_accepted(record.got)
     before = items[id(record)]
@@ -469,6 +480,12 @@ def _gain(record: Record, theirs: Any, items: dict[int, frozenset[int]]) -> int:
     if not before <= now:
         return -1
     return int(len(now) > len(before))
+
+
+def _marked(record: Record) -> bool:
+    """``record`` is a check that saw the student's code edit an argument in place: run
+    watched, that code gives a marker of the write, not values."""
+    return record.watched is not None and not isinstance(record.expected, str)
 
 
 def _passes(record: Record, trial: Any) -> bool:
