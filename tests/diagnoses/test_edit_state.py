@@ -267,3 +267,36 @@ def test_a_squared_error_s_derivative_without_its_2_gets_it():
     assert told == [
         "line 14 (in `centred`): `x - mu` lacks the factor 2 that the derivative of its square brings down"
     ]
+
+
+STEPPED_FIRST = """
+import numpy as np
+
+
+class Dense:
+    def forward(self, x):
+        self.x = x
+        return self.w @ x
+
+    def backward(self, dy, lr):
+        dw = dy @ self.x.T
+        self.w -= lr * dw
+        self.b = self.b - lr * dy
+        return self.w.T @ dy
+"""
+
+
+def test_a_value_returned_after_the_update_it_reads_is_computed_before_it():
+    """(a held-out tutorial's dense layer) the weights stepped, then `self.w.T @ dy` returned:
+    the value computed before the step, the updates kept; a value set afresh (`self.x = x` in
+    the forward) is no update, so the forward gets no such edit."""
+    found = _texts(STEPPED_FIRST, "Dense.backward", "order")
+    said = [(t, e) for t, e in found if "the value returned belongs computed before" in t]
+    assert len(said) == 1
+    words, text = said[0]
+    assert "line 14 reads `self.w` as line 12 has already changed it" in words
+    lines = text.splitlines()
+    assert lines[2].strip() == "_value_before_update = self.w.T @ dy"
+    assert lines[-1].strip() == "return _value_before_update"
+    assert "self.w -= lr * dw" in text and "self.b = self.b - lr * dy" in text
+    assert not [t for t, _ in _texts(STEPPED_FIRST, "Dense.forward", "order") if "returned" in t]

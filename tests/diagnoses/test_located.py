@@ -124,6 +124,11 @@ def test_a_reading_of_where_values_are_wrong_names_no_cause_beside_a_repair():
     power = Diagnosis("power", "your result is the square of the expected")
     squared = Claim(("sq",), power.text, "power", reading=power)
     assert not _names_a_cause(branch) and _names_a_cause(squared) and _names_a_cause(at_zero)
+    # (a held-out tutorial's linear layer, whose weights step before its input gradient is
+    # computed) the error's shape slice by slice says what, not why: the repair is the cause
+    shape = Diagnosis("term", "your result differs ... by a constant plus a multiple of `x`")
+    term = Claim(("tm",), shape.text, "term", reading=replace(shape, origin="slice_term"))
+    assert not _names_a_cause(term)
 
 
 def test_a_floor_read_off_the_values_is_said_only_where_the_code_writes_it():

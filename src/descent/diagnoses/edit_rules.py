@@ -10,6 +10,7 @@ import ast
 import copy
 from collections.abc import Callable, Iterator
 
+from . import edit_state
 from .edit_calls import (
     CALL_SLIPS,
     applied_again,
@@ -706,34 +707,7 @@ def _statements(node, ctx):
             replacement = type(node)(
                 **{**dict(ast.iter_fields(node)), block: _swapped_list(body, i)}
             )
-            yield "order", _swap_text(first, second), replacement
-
-
-def _swap_text(first: ast.stmt, second: ast.stmt) -> str:
-    """Two statements in the wrong order, said by what one reads of the other."""
-    early = sorted(_read(first) & _stored(second))
-    if early:
-        return (
-            f"line {first.lineno} reads `{early[0]}` before line {second.lineno} gives it its "
-            "new value: the two run in the wrong order"
-        )
-    late = sorted(_stored(first) & _read(second))
-    if late:
-        return (
-            f"line {second.lineno} reads `{late[0]}` as line {first.lineno} has already changed "
-            "it: the two run in the wrong order"
-        )
-    return f"the statements on lines {first.lineno} and {second.lineno} run in the wrong order"
-
-
-def _read(stmt: ast.stmt) -> set[str]:
-    return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-
-
-def _stored(stmt: ast.stmt) -> set[str]:
-    return {
-        n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-    }
+            yield "order", edit_state.swap_text(first, second), replacement
 
 
 # The rules, one node each: kinds that write few edits and tell much first, for a bounded search
@@ -753,6 +727,7 @@ RULES: tuple[Rule, ...] = (
     _root,
     _root_term,
     _statements,
+    edit_state.returned_after_update,
     stored_back,
     folded_rate,
     forward_factor,

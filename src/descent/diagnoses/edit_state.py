@@ -2,7 +2,8 @@
 the state holds (an entry of a settings dict, an attribute of the object) and never stored back,
 so that every call starts from the old one; a value kept on an object replaced where each call
 adds its part; a learning rate folded into a kept velocity; a factor a gradient lacks (one its
-forward keeps, or the 2 a square brings down). Part of :data:`descent.diagnoses.edit_rules.RULES`.
+forward keeps, or the 2 a square brings down); a value returned that reads what an update
+before it has already changed. Part of :data:`descent.diagnoses.edit_rules.RULES`.
 """
 
 from __future__ import annotations
@@ -333,3 +334,79 @@ def _factors(value: ast.expr) -> list[tuple[type, ast.expr]]:
         right = [(type(value.op), value.right)]
         return _factors(value.left) + right
     return [(ast.Mult, value)]
+
+
+_BEFORE = "_value_before_update"  # the name the edit keeps the returned value under
+
+
+def returned_after_update(node, ctx):
+    """A value returned that reads what a statement before it has changed (a layer that steps
+    its weights, then returns ``W.T @ dy``): the value computed before the last such statement,
+    the statements between kept as they are. Only on the function's own top-level statements."""
+    if node is not ctx.function:
+        return
+    body = node.body
+    for k, last in enumerate(body):
+        if not isinstance(last, ast.Return) or last.value is None:
+            continue
+        reads = {ast.unparse(n) for n in ast.walk(last.value) if _kept(n, ast.Load)}
+        for j in range(k - 1, -1, -1):
+            changed = reads & _written(body[j])
+            if changed:
+                kept = ast.Assign([ast.Name(_BEFORE, ast.Store())], last.value)
+                new = [*body[:j], kept, *body[j:k], ast.Return(ast.Name(_BEFORE, ast.Load()))]
+                said = (
+                    f"line {last.lineno} reads `{sorted(changed)[0]}` as line {body[j].lineno} has "
+                    "already changed it: the value returned belongs computed before that line"
+                )
+                yield "order", said, ast.FunctionDef(**{**dict(ast.iter_fields(node)), "body": new})
+                break
+
+
+def _written(statement: ast.stmt) -> set[str]:
+    """What an update changes from its old value: the target's text (``self.W``) of ``self.W
+    -= ...`` or ``self.W = self.W - ...`` (the array a subscript target writes into, ``W`` of
+    ``W[i] -= ...``); a value set afresh (``self.x = x``) is no update."""
+    target: ast.expr
+    value: ast.expr | None
+    if isinstance(statement, ast.AugAssign):
+        target, value = statement.target, None
+    elif isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+        target, value = statement.targets[0], statement.value
+    else:
+        return set()
+    while isinstance(target, ast.Subscript):
+        target = target.value
+    if not isinstance(target, (ast.Name, ast.Attribute)):
+        return set()
+    text = ast.unparse(target)
+    if value is not None and text not in {ast.unparse(n) for n in ast.walk(value)}:
+        return set()
+    return {text}
+
+
+def swap_text(first: ast.stmt, second: ast.stmt) -> str:
+    """Two statements in the wrong order, said by what one reads of the other."""
+    early = sorted(_read(first) & _stored(second))
+    if early:
+        return (
+            f"line {first.lineno} reads `{early[0]}` before line {second.lineno} gives it its "
+            "new value: the two run in the wrong order"
+        )
+    late = sorted(_stored(first) & _read(second))
+    if late:
+        return (
+            f"line {second.lineno} reads `{late[0]}` as line {first.lineno} has already changed "
+            "it: the two run in the wrong order"
+        )
+    return f"the statements on lines {first.lineno} and {second.lineno} run in the wrong order"
+
+
+def _read(stmt: ast.stmt) -> set[str]:
+    return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _stored(stmt: ast.stmt) -> set[str]:
+    return {
+        n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }

@@ -88,9 +88,11 @@ def _at(claim: Claim, fixed: Claim) -> Claim:
 
 
 # readings that say where the values are wrong, not why ("right except where |x| is large: the
-# branch past a threshold", which holds of any formula off for large inputs): a verified repair
-# of the code says more. A branch read at a boundary (x < 0) names which case is wrong: it stays
-WHERE_ONLY = frozenset({"wrong_past_threshold"})
+# branch past a threshold", which holds of any formula off for large inputs), or what shape
+# their error has, slice by slice ("a constant plus a multiple of `x`", which a layer's weights
+# stepped before its input gradient is computed shows too): a verified repair of the code says
+# more. A branch read at a boundary (x < 0) names which case is wrong: it stays
+WHERE_ONLY = frozenset({"wrong_past_threshold", "slice_term"})
 
 
 def _names_a_cause(claim: Claim) -> bool:
