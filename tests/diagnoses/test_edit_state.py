@@ -300,3 +300,25 @@ def test_a_value_returned_after_the_update_it_reads_is_computed_before_it():
     assert lines[-1].strip() == "return _value_before_update"
     assert "self.w -= lr * dw" in text and "self.b = self.b - lr * dy" in text
     assert not [t for t, _ in _texts(STEPPED_FIRST, "Dense.forward", "order") if "returned" in t]
+
+
+TIMED = """
+import time
+
+
+class Layer:
+    def forward(self, x):
+        start_time = time.time()
+        t = self.t + 1
+        return x * t
+"""
+
+
+def test_an_attribute_of_an_imported_module_is_never_stored_back():
+    """(a held-out UCAS course template, `start_time = time.time()` in every layer) writing
+    `time.time = start_time` back would change the module for the whole process: every later
+    trial that calls `time.time()` raised, and no repair of the layer was ever found. The
+    object's own counter is still stored back."""
+    said = [t for t, _ in _texts(TIMED, "Layer.forward", "stored")]
+    assert not [t for t in said if "time.time" in t]
+    assert [t for t in said if "`t` is computed from `self.t`" in t]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -350,6 +351,22 @@ def _undefined(fn: ast.FunctionDef, source: str) -> frozenset[str]:
 
 def _globals(unit: ast.AST) -> list[ast.Global]:
     return [n for n in ast.walk(unit) if isinstance(n, ast.Global)]
+
+
+@functools.lru_cache(maxsize=64)
+def imported(source: str) -> frozenset[str]:
+    """The names an ``import`` statement anywhere in ``source`` binds (``time``, ``np``, ``exp``
+    of ``from math import exp``): shared by the whole process, so no edit writes into them."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return frozenset()
+    return frozenset(
+        (a.asname or a.name).split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for a in node.names
+    )
 
 
 def _defines(tree: ast.AST, defined: set[str]) -> bool:

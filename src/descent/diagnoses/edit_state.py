@@ -12,7 +12,7 @@ import ast
 import copy
 import re
 
-from .edit_context import functions
+from .edit_context import functions, imported
 from .edit_names import near
 from .edit_nodes import LIBRARIES
 
@@ -35,7 +35,8 @@ def stored_back(node, ctx):
         yield from _rebound(node, target, ctx)
     stored = {ast.unparse(n) for n in ast.walk(ctx.function) if _kept(n, ast.Store)}
     held = _held(ctx.function).get(target.id)  # `m = config["m"]` earlier
-    reads = [ast.unparse(n) for n in ast.walk(value) if _kept(n, ast.Load)]
+    shared = imported(ctx.source)  # `time.time()` is a module's, never the object's state
+    reads = [ast.unparse(n) for n in ast.walk(value) if _kept(n, ast.Load) and not _of(n, shared)]
     mine = [r for r in reads if near(target.id, _key(r)) or target.id == _key(r) or _texted(r)]
     for read in dict.fromkeys([*([held] if held else []), *mine]):
         if read not in stored:
@@ -128,6 +129,12 @@ def _text_key(key: ast.AST) -> bool:
         isinstance(n, ast.JoinedStr) or isinstance(n, ast.Constant) and isinstance(n.value, str)
         for n in ast.walk(key)
     )
+
+
+def _of(node: ast.AST, owners: frozenset[str]) -> bool:
+    """``node`` (an attribute or an entry) is read off one of the names ``owners``."""
+    owner = getattr(node, "value", None)
+    return isinstance(owner, ast.Name) and owner.id in owners
 
 
 def _kept(node: ast.AST, context: type) -> bool:
