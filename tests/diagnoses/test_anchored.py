@@ -309,3 +309,42 @@ def test_a_division_guarded_by_the_same_number_is_not_where_a_log_s_floor_is():
     )
     # a clip written as a test and an assignment: both of its lines write it
     assert anchored(_claim("1e-08"), code[3:], GUARDED).located.startswith("lines 16, 17 write")
+
+
+WHOLE_SHIFT = """
+import numpy as np
+
+
+def softmax(inputs):
+    exps = np.exp(inputs - np.max(inputs))
+    return exps / np.sum(exps, axis=1, keepdims=True)
+
+
+def shifted_in_place(x):
+    x -= x.max()
+    return x
+
+
+def per_row(x):
+    return np.exp(x - np.max(x, axis=1, keepdims=True))
+"""
+
+
+def test_a_shift_by_the_whole_input_s_maximum_is_placed_on_the_line_that_subtracts_it():
+    """(a held-out joelnet softmax) "one value ... subtracted for every slice, where each slice
+    needs its own": the lines that subtract a maximum given no axis, not one taken per row."""
+    from descent.diagnoses.base import OWN_MAXIMUM
+
+    said = Claim(
+        ("nan",),
+        f"one value (the whole tensor's maximum, say) subtracted for every slice, where each "
+        f"slice {OWN_MAXIMUM}1, keepdim=True)), makes all of their exps 0",
+        "stability",
+    )
+    code = ast.parse(WHOLE_SHIFT).body
+    assert anchored(said, code, WHOLE_SHIFT).located == (
+        "lines 6, 11 write that maximum of the whole input (line 6 (in `softmax`): "
+        "`exps = np.exp(inputs - np.max(inputs))`)"
+    )
+    per_row = [n for n in code if getattr(n, "name", "") == "per_row"]
+    assert not anchored(said, per_row, WHOLE_SHIFT).located

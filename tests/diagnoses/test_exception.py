@@ -108,6 +108,30 @@ def test_a_matrix_product_that_fits_transposed():
     assert raised(error_of(lambda: torch.zeros(5, 4) @ torch.zeros(3, 2))) is None
 
 
+def test_a_numpy_dot_that_fits_transposed():
+    """(a held-out tutorial's dense layer) NumPy words the same mistake "shapes (3,1) and (4,1)
+    not aligned"; a product that fits no way round names nothing, nor does another ValueError."""
+    import numpy as np
+
+    found = raised(error_of(lambda: np.dot(np.zeros((3, 1)), np.zeros((4, 1)))))
+    assert found.kind == "layout" and "second transposed" in found.text
+    assert raised(error_of(lambda: np.dot(np.zeros((5, 4)), np.zeros((3, 2))))) is None
+    assert raised(error_of(lambda: int("x"))) is None
+
+
+def test_a_method_looked_up_on_super_itself():
+    """(a held-out tutorial's sigmoid layer) `super.__init__(self)` for `super().__init__()`."""
+
+    class Layer:
+        def __init__(self):
+            super.__init__(self)
+
+    found = raised(error_of(Layer))
+    assert found.kind == "operator"
+    assert "calls `__init__` on the class `super` itself" in found.text
+    assert "the parentheses after `super` are missing" in found.text
+
+
 def test_a_product_that_fails_inside_a_lambda_names_no_transpose():
     """MLP backward closures built in a loop read the last layer's matrix when they run (late
     binding): the product that fails in one was told "a matrix used as its transpose" (issue

@@ -6,8 +6,10 @@ leaky ReLU told "uses the constant 0.1 where `negative_slope` belongs" at the li
 backward told "uses only the diagonal y*(1 - y) of the Jacobian" at the line that writes
 ``s * (1 - s)``. An optimizer told "puts eps inside the square root" is pointed at the line that
 writes ``sqrt(v + eps)`` (where a second mistake leaves no single edit that repairs every
-check), and a bias correction read with the step's power left out at the lines that divide by
-``1 - beta1`` (code that keeps no step counter, which no edit can give a power).
+check), a bias correction read with the step's power left out at the lines that divide by
+``1 - beta1`` (code that keeps no step counter, which no edit can give a power), and a softmax
+told that one maximum is subtracted for every row, where each row needs its own, at the line
+that subtracts ``np.max(x)`` taken over every entry.
 
 A log floored at a constant has no small edit that repairs it (the log belongs computed from
 the logits), and its result is finite, so no float error stops on it either; the cause, verified
@@ -24,7 +26,7 @@ import math
 import re
 from dataclasses import replace
 
-from .base import BIAS_CORRECTION
+from .base import BIAS_CORRECTION, OWN_MAXIMUM
 from .base import UNDER_ROOT as UNDER_ROOT_WORDS
 from .claims import Claim
 from .edit_context import STABILITY
@@ -54,6 +56,8 @@ def anchored(claim: Claim, code: list[ast.AST] | None, text: str | None) -> Clai
         lines, noun = _under_root(code), "sum under the square root"
     if BIAS_CORRECTION in claim.text:
         lines, noun = _uncounted(code), "correction without the step's power"
+    if OWN_MAXIMUM in claim.text:
+        lines, noun = _whole_maximum(code), "maximum of the whole input"
     if not lines or len(lines) > MOST:
         return claim
     return replace(claim, located=_said(lines, code, written_lines, noun))
@@ -143,6 +147,33 @@ def _uncounted(code: list[ast.AST]) -> list[int]:
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and uncounted(node.right):
             found.add(node.lineno)
     return sorted(found)
+
+
+_MAXIMA = frozenset({"max", "amax"})
+
+
+def _whole_maximum(code: list[ast.AST]) -> list[int]:
+    """The lines that subtract a maximum taken over every entry (``x - np.max(x)``, ``x -=
+    x.max()``): one shift for the whole input where each row needs its own."""
+    found = set()
+    for node in (n for part in code for n in ast.walk(part)):
+        if isinstance(node, (ast.BinOp, ast.AugAssign)) and isinstance(node.op, ast.Sub):
+            taken = node.right if isinstance(node, ast.BinOp) else node.value
+            if _over_every_entry(taken):
+                found.add(node.lineno)
+    return sorted(found)
+
+
+def _over_every_entry(node: ast.expr) -> bool:
+    """``np.max(x)`` or ``x.max()`` (``amax`` too): a maximum given no axis."""
+    if not isinstance(node, ast.Call) or node.keywords:
+        return False
+    name = node.func.attr if isinstance(node.func, ast.Attribute) else None
+    if name not in _MAXIMA:
+        return False
+    owner = node.func.value  # type: ignore[attr-defined]
+    library = isinstance(owner, ast.Name) and owner.id in ("np", "numpy", "torch")
+    return len(node.args) == (1 if library else 0)
 
 
 def _stability_term(node: ast.expr) -> bool:

@@ -20,8 +20,11 @@ turns a known exception into a failure passes ``generic=lambda: raised(error)``)
 - ``AttributeError: 'float' object has no attribute 'data'`` raised in an operator method of
   the student's class (``__add__``, ``__mul__``, ...): a number on the other side of the
   operator, never wrapped into the class (kind ``operator``);
-- ``mat1 and mat2 shapes cannot be multiplied (5x4 and 3x4)``: a matrix product whose shapes fit
-  once one operand is transposed, a matrix used as its transpose (kind ``layout``);
+- ``mat1 and mat2 shapes cannot be multiplied (5x4 and 3x4)`` (NumPy: ``shapes (5,4) and (3,4)
+  not aligned``): a matrix product whose shapes fit once one operand is transposed, a matrix
+  used as its transpose (kind ``layout``);
+- ``descriptor '__init__' requires a 'super' object``: ``super.__init__(self)``, the method
+  looked up on the class ``super`` itself where ``super()`` belongs (kind ``operator``);
 - ``expected m1 and m2 to have the same dtype, but got: float != double`` (and torch's other
   wordings of two dtypes meeting in one operation): a tensor built with a hard-coded dtype next
   to one in the inputs' (kind ``dtype``).
@@ -67,7 +70,16 @@ _OPERAND = re.compile(r"unsupported operand type\(s\) for ([^:]+): '(\w+)' and '
 _NUMBERS = ("int", "float", "bool", "complex")
 # Right-hand types whose missing reflected method is no mistake of a student's class.
 _BUILTINS = _NUMBERS + ("str", "list", "tuple", "dict", "set", "NoneType", "Tensor", "ndarray")
-_MATMUL = re.compile(r"shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x(\d+)\)")
+# torch's and NumPy's (np.dot) words for a product of matrices whose inner sizes differ
+_MATMUL = re.compile(
+    r"shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x(\d+)\)"
+    r"|shapes \((\d+),\s*(\d+)\) and \((\d+),\s*(\d+)\) not aligned"
+)
+# `super.__init__(self)`: the method looked up on the class `super` itself (3.11's wording, then
+# earlier Pythons')
+_SUPER = re.compile(
+    r"descriptor '(\w+)' requires a 'super' object|descriptor '(\w+)' of 'super' object needs"
+)
 
 
 def raised(exc: BaseException, where: Sequence[str] = ()) -> Diagnosis | None:
@@ -99,10 +111,13 @@ def raised(exc: BaseException, where: Sequence[str] = ()) -> Diagnosis | None:
     if isinstance(exc, AttributeError):
         return _number_operand(text, where) or arrays(exc)
     if isinstance(exc, TypeError):
-        return _reflected(text) or arrays(exc)
-    if isinstance(exc, RuntimeError):
+        return _reflected(text) or _unbound_super(text) or arrays(exc)
+    if isinstance(exc, (RuntimeError, ValueError)):
         closure = bool(where) and where[-1].endswith(" in <lambda>")
-        return (None if closure else _transposed(text)) or _two_dtypes(text) or arrays(exc)
+        found = None if closure else _transposed(text)
+        return (
+            found or (_two_dtypes(text) if isinstance(exc, RuntimeError) else None) or arrays(exc)
+        )
     return arrays(exc)
 
 
@@ -255,7 +270,7 @@ def _transposed(text: str) -> Diagnosis | None:
     match = _MATMUL.search(text)
     if match is None:
         return None
-    a, b, c, d = (int(n) for n in match.groups())
+    a, b, c, d = (int(n) for n in match.groups() if n is not None)
     if b == c or not (b == d or a == c):
         return None
     which = "the second" if b == d else "the first"
@@ -264,6 +279,21 @@ def _transposed(text: str) -> Diagnosis | None:
         f"your code multiplies a {a}x{b} matrix by a {c}x{d} one, which do not fit; they fit "
         f"with {which} transposed: a matrix used as its transpose (W.T where W belongs, or the "
         "reverse), so check the layout the docstring gives it",
+    )
+
+
+def _unbound_super(text: str) -> Diagnosis | None:
+    """``super.__init__(self)`` (or another method): looked up on the class ``super`` itself,
+    which is handed your object where an object of ``super`` belongs."""
+    match = _SUPER.search(text)
+    if match is None:
+        return None
+    method = match.group(1) or match.group(2)
+    return Diagnosis(
+        "operator",
+        f"your code calls `{method}` on the class `super` itself (`super.{method}(...)`), not on "
+        f"the object `super()` makes: the parentheses after `super` are missing, so `{method}` "
+        "of your class's parent never runs",
     )
 
 

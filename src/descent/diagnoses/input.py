@@ -51,7 +51,7 @@ import torch
 from ..calls.timelimit import cut_short
 from ..comparison import compare
 from .argument import _arguments, _discrete, closure
-from .base import LOG_PROBABILITIES, Case, leaves, map_leaves, same
+from .base import LOG_PROBABILITIES, OWN_MAXIMUM, Case, leaves, map_leaves, same
 from .item import zero_everywhere
 from .values import Diagnosis, _as_tensor, _deep_equal
 
@@ -377,7 +377,7 @@ def _one_maximum(name: str, where: str, dim: int, finite: str) -> str:
     )
     return (
         seen + "your code subtracts one maximum for the whole of "
-        f"`{name}` where each row needs its own (x.max(dim={dim}, keepdim=True), not x.max()): "
+        f"`{name}` where each row {OWN_MAXIMUM}{dim}, keepdim=True), not x.max()): "
         "a row far below the largest value of all underflows to 0 and a 0 / 0 or a log(0) "
         "follows"
     )

@@ -80,7 +80,7 @@ KINDS: dict[str, str] = {
     "argument": "an argument misread: its complement, a count one off, ignored, another option",
     "distribution": "random draws of the wrong law: family, replacement, a biased shuffle",
     "sibling": "another exercise's function called where this one belongs",
-    "operator": "a reflected operator (__radd__) missing",
+    "operator": "a reflected operator (__radd__) missing, or a method looked up on `super`",
     "recursion": "a recursion as deep as the data",
     "omitted": "an operation left out: a square root, a log, a power",
     "swapped": "one hyperparameter used where another belongs (lr for 1 - alpha)",

@@ -43,6 +43,7 @@ from .base import (
     FLOORS,
     LOG_PROBABILITIES,
     NOTHING,
+    OWN_MAXIMUM,
     Case,
     Diagnosis,
     Nothing,
@@ -373,8 +374,8 @@ def _one_maximum(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis 
                     f"your result is NaN in exactly the slices of `{name}` along dimension {k} "
                     "whose largest entry lies far below the largest of the whole input, and "
                     "right in the others: one value (the whole tensor's maximum, say) "
-                    "subtracted for every slice, where each slice needs its own "
-                    f"(x.max(dim={k}, keepdim=True)), makes all of their exps 0, and 0 / 0 NaN",
+                    f"subtracted for every slice, where each slice {OWN_MAXIMUM}{k}, "
+                    "keepdim=True)), makes all of their exps 0, and 0 / 0 NaN",
                 )
     return None
 
