@@ -348,3 +348,71 @@ def test_a_shift_by_the_whole_input_s_maximum_is_placed_on_the_line_that_subtrac
     )
     per_row = [n for n in code if getattr(n, "name", "") == "per_row"]
     assert not anchored(said, per_row, WHOLE_SHIFT).located
+
+
+SPREADS = """
+import numpy as np
+
+
+def he(fan_in, shape, rng):
+    return rng.uniform(
+        low=-np.sqrt(2 / fan_in),
+        high=np.sqrt(2 / fan_in),
+        size=shape,
+    )
+
+
+def gelu(x):
+    return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
+
+
+def fixed(shape):
+    return np.random.uniform(-0.08, 0.08, shape)
+"""
+
+
+def test_a_uniform_bound_and_a_tanh_approximation_are_placed_on_their_lines():
+    """(held-out Tokyo learners) a He initializer read as "a standard deviation used as a
+    uniform's bound" is placed at the bounds it computes (not at a draw between two numbers),
+    and a GELU matched to the catalogued tanh approximation at its tanh."""
+    from descent.diagnoses.anchored import TANH_APPROXIMATION
+    from descent.diagnoses.base import STD_AS_BOUND
+
+    code = ast.parse(SPREADS).body
+    spread = Claim(("s",), f"the std of your values is ... : a {STD_AS_BOUND}", "factor")
+    assert anchored(spread, code, SPREADS).located == (
+        "lines 7, 8 write that bound (line 7 (in `he`): `low=-np.sqrt(2 / fan_in),`)"
+    )
+    tanh = Claim(("g",), "your result matches code that uses the tanh approximation", "omitted")
+    tanh = replace(tanh, misconception=TANH_APPROXIMATION)
+    assert anchored(tanh, code, SPREADS).located.startswith("line 14 (in `gelu`): ")
+    assert anchored(tanh, code, SPREADS).located.endswith("writes that approximation")
+
+
+STEPS = """
+import numpy as np
+
+
+def update(w, m, v, a_):
+    return w - a_ * m / (np.sqrt(v) + 1e-8)
+
+
+def sigmoid_prime(z):
+    return z * (1 - z)
+"""
+
+
+def test_an_adam_step_rearranged_and_a_derivative_in_the_output_are_placed():
+    """(a held-out Tokyo Adam and a joelnet sigmoid) the catalogued rearranged Adam step at the
+    line that adds eps to the root of the raw average, and the catalogued sigmoid backward fed
+    the input at the line that writes `z * (1 - z)`."""
+    from descent.diagnoses.anchored import EPS_HAT, INPUT_AS_OUTPUT
+
+    code = ast.parse(STEPS).body
+    hat = replace(Claim(("h",), "the paper's rearranged form", "eps"), misconception=EPS_HAT)
+    assert anchored(hat, code, STEPS).located == (
+        "line 6 (in `update`): `return w - a_ * m / (np.sqrt(v) + 1e-8)` writes that eps after "
+        "the root of the uncorrected average"
+    )
+    fed = replace(Claim(("i",), "uses the input x", "argument"), misconception=INPUT_AS_OUTPUT)
+    assert anchored(fed, code, STEPS).located.startswith("line 10 (in `sigmoid_prime`)")

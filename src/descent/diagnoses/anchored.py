@@ -9,7 +9,12 @@ writes ``sqrt(v + eps)`` (where a second mistake leaves no single edit that repa
 check), a bias correction read with the step's power left out at the lines that divide by
 ``1 - beta1`` (code that keeps no step counter, which no edit can give a power), and a softmax
 told that one maximum is subtracted for every row, where each row needs its own, at the line
-that subtracts ``np.max(x)`` taken over every entry.
+that subtracts ``np.max(x)`` taken over every entry; an initializer whose spread is read as a
+standard deviation given as a uniform's bound at the lines that write that bound, and a GELU in
+its tanh approximation at the lines that call ``tanh``; an Adam matched to the paper's
+rearranged step (eps added to the root of the uncorrected average) at the lines that add a
+stability term to a square root; a sigmoid backward matched to the input used in ``x * (1 -
+x)`` at the lines that write that product.
 
 A log floored at a constant has no small edit that repairs it (the log belongs computed from
 the logits), and its result is finite, so no float error stops on it either; the cause, verified
@@ -26,7 +31,7 @@ import math
 import re
 from dataclasses import replace
 
-from .base import BIAS_CORRECTION, OWN_MAXIMUM
+from .base import BIAS_CORRECTION, OWN_MAXIMUM, STD_AS_BOUND
 from .base import UNDER_ROOT as UNDER_ROOT_WORDS
 from .claims import Claim
 from .edit_context import STABILITY
@@ -58,6 +63,14 @@ def anchored(claim: Claim, code: list[ast.AST] | None, text: str | None) -> Clai
         lines, noun = _uncounted(code), "correction without the step's power"
     if OWN_MAXIMUM in claim.text:
         lines, noun = _whole_maximum(code), "maximum of the whole input"
+    if STD_AS_BOUND in claim.text:
+        lines, noun = _uniform_bounds(code), "bound"
+    if claim.misconception == TANH_APPROXIMATION:
+        lines, noun = _called(code, "tanh"), "approximation"
+    if claim.misconception == INPUT_AS_OUTPUT:
+        lines, noun = _diagonal(code), "product of the output form"
+    if claim.misconception == EPS_HAT:
+        lines, noun = _after_root(code), "eps after the root of the uncorrected average"
     if not lines or len(lines) > MOST:
         return claim
     return replace(claim, located=_said(lines, code, written_lines, noun))
@@ -146,6 +159,50 @@ def _uncounted(code: list[ast.AST]) -> list[int]:
     for node in (n for part in code for n in ast.walk(part)):
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and uncounted(node.right):
             found.add(node.lineno)
+    return sorted(found)
+
+
+TANH_APPROXIMATION = "gelu_tanh_approx"  # the catalogued GELU in its tanh approximation
+EPS_HAT = "adam_eps_hat_form"  # the catalogued Adam with the paper's rearranged step
+INPUT_AS_OUTPUT = "sigmoid_backward_uses_input"  # x * (1 - x) where y * (1 - y) belongs
+
+
+def _after_root(code: list[ast.AST]) -> list[int]:
+    """The lines that add a stability term to a square root (``np.sqrt(v) + 1e-8``)."""
+    found: set[int] = set()
+    for node in (n for part in code for n in ast.walk(part)):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            sides = (node.left, node.right)
+            if any(root_of(a) is not None and _stability_term(b) for a, b in (sides, sides[::-1])):
+                found.add(node.lineno)
+    return sorted(found)
+
+
+_UNIFORM = frozenset({"uniform", "uniform_"})
+_BOUNDS = frozenset({"low", "high", "a", "b", "from", "to"})
+
+
+def _uniform_bounds(code: list[ast.AST]) -> list[int]:
+    """The lines that write a computed bound of a uniform draw (``rng.uniform(low=-np.sqrt(2 /
+    fan_in), high=...)``, ``w.uniform_(-s, s)``): a standard deviation given as the bound."""
+    found: set[int] = set()
+    for node in (n for part in code for n in ast.walk(part)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr in _UNIFORM:
+                bounds = [*node.args[:2], *(k.value for k in node.keywords if k.arg in _BOUNDS)]
+                found.update(b.lineno for b in bounds if _literal(b) is None)
+    return sorted(found)
+
+
+def _called(code: list[ast.AST], name: str) -> list[int]:
+    """The lines that call a function called ``name`` (``np.tanh(u)``, ``u.tanh()``)."""
+    found = set()
+    for node in (n for part in code for n in ast.walk(part)):
+        if isinstance(node, ast.Call):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if called == name:
+                found.add(node.lineno)
     return sorted(found)
 
 

@@ -45,7 +45,7 @@ from collections.abc import Mapping, Sequence
 
 import torch
 
-from .base import Diagnosis, Estimate
+from .base import STD_AS_BOUND, Diagnosis, Estimate
 from .values import either, mistyped
 
 #: How many standard errors an estimate may lie from a candidate and still fit it.
@@ -58,7 +58,7 @@ _CONSTANTS: tuple[tuple[float, str, str], ...] = (
         "sqrt(3) times the expected, and sqrt(3) is a uniform's bound over its standard "
         "deviation: a bound used as a standard deviation",
         "the expected divided by sqrt(3), a uniform's bound over its standard deviation: a "
-        "standard deviation used as a uniform's bound",
+        + STD_AS_BOUND,
     ),
     (
         math.sqrt(2.0),
