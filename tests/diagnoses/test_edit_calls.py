@@ -315,3 +315,31 @@ def test_a_function_handed_part_of_its_own_formula_is_handed_the_value_instead()
     x = np.array([-2.0, 0.0, 3.0])
     assert np.allclose(space["layer"](x), 1 / (1 + np.exp(-x)))
     assert not [e for e in edits(WRITTEN_AROUND, "two_values") if "part of the formula" in e.text]
+
+
+SLOPES = """
+import numpy as np
+
+
+class ReLU:
+    def forward(self, x):
+        self.x = x
+        return np.maximum(0, x)
+
+    def backward(self, dy):
+        return dy * np.maximum(0, self.x)
+"""
+
+
+def test_a_relu_s_value_in_its_backward_is_replaced_by_its_slope():
+    """(a held-out UCAS ReLU layer) `dy * np.maximum(0, self.input)`: the value where the slope
+    belongs; the forward's own `np.maximum(0, x)` gets no such edit."""
+    [edit] = [e for e in edits(SLOPES, "ReLU.backward") if "where its slope belongs" in e.text]
+    assert "`np.maximum(0, self.x)` is the ReLU's value where its slope belongs" in edit.text
+    space: dict = {"np": np}
+    exec(compile(edit.source, "<edited>", "exec"), space)  # noqa: S102 - the test's text
+    layer = space["ReLU"]()
+    x, dy = np.array([-2.0, 0.0, 3.0]), np.array([5.0, 5.0, 5.0])
+    layer.forward(x)
+    assert np.array_equal(layer.backward(dy), [0.0, 0.0, 5.0])
+    assert not [e for e in edits(SLOPES, "ReLU.forward") if "where its slope belongs" in e.text]

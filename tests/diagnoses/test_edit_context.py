@@ -278,3 +278,21 @@ def test_a_name_bound_in_a_tuple_of_values_is_read_back_to_its_own_value():
     assert ast.unparse(ctx.value("var", 4)) == "np.var(x, axis=0)"
     assert ast.unparse(ctx.value("mean", 4)) == "np.mean(x, axis=0)"
     assert ctx.value("a", 4) is None
+
+
+def test_a_function_written_as_a_named_lambda_is_a_function_the_search_reaches():
+    """(a held-out Utah learner's) `sigmoid = lambda x: 1.0 / (1.0 + e ** (-x))`, kept under a
+    second name by its caller: a unit of the module like a `def`, reached through the name."""
+    from descent.diagnoses.edit_context import units
+
+    source = (
+        "from math import e\n\n"
+        "sigmoid = lambda x: 1.0 / (1.0 + e ** (-x))\n"
+        "_src = sigmoid\n\n\n"
+        "def forward(x):\n    return [_src(v) for v in x]\n"
+    )
+    found = units(source)["sigmoid"]
+    assert isinstance(found, ast.FunctionDef) and found.lineno == 3
+    assert ast.unparse(found.body[0]) == "return 1.0 / (1.0 + e ** (-x))"
+    assert aliases(source) == {"_src": "sigmoid"}
+    assert reached(functions(source), ("forward",), aliases(source)) == ["forward", "sigmoid"]

@@ -271,16 +271,19 @@ def power(x):
 
 def attribute(x):
     return 1 / (1 + math.e ** -x)
+
+
+named = lambda x: 1 / (1 + math.e ** -x)  # noqa: E731 - a learner's spelling
 """
 
 
-@pytest.mark.parametrize("function", ["imported", "power", "attribute"])
+@pytest.mark.parametrize("function", ["imported", "power", "attribute", "named"])
 def test_a_sigmoid_of_one_number_is_read_however_its_exp_is_written(function):
     """(held-out Utah learners) the exp of one Python number written as `exp` imported from
     math, or as a power of Euler's number: each raises OverflowError past about 709, and each
     is rewritten in its own spelling with no exponent above 0."""
     [(words, edited)] = _stable(SCALAR_FORMS, function)
-    assert "of a number that can pass about 709" in words
+    assert "a number that can pass about 709" in words
     assert edited(-1000.0) == 0.0 and edited(1000.0) == 1.0
     assert edited(-3.0) == pytest.approx(1 / (1 + math.exp(3.0)), rel=1e-15)
 

@@ -408,7 +408,30 @@ def _unrooted_text(spread: ast.expr, node: ast.expr, ctx) -> str:
 
 
 #: Slips of a call tried after the other rules (:data:`descent.diagnoses.edit_rules.RULES`).
+_DERIVATIVE = ("backward", "prime", "deriv", "grad")  # a function named for a derivative
+
+
+def value_for_slope(node, ctx):
+    """``np.maximum(0, x)`` (a ReLU's value) in a function named for a derivative (``backward``,
+    ``relu_prime``), where the ReLU's slope, 1 where ``x > 0`` and 0 elsewhere, belongs."""
+    if not any(word in ctx.function.name.lower() for word in _DERIVATIVE):
+        return
+    if not (isinstance(node, ast.Call) and callee(node) == "maximum" and len(node.args) == 2):
+        return
+    zero = [i for i, a in enumerate(node.args) if isinstance(a, ast.Constant) and a.value == 0]
+    if len(zero) != 1 or node.keywords:
+        return
+    x = node.args[1 - zero[0]]
+    slope = ast.Compare(copy.deepcopy(x), [ast.Gt()], [ast.Constant(0)])
+    said = (
+        f"`{ctx.quote(node)}` is the ReLU's value where its slope belongs (1 where "
+        f"`{ctx.quote(x)}` > 0, 0 elsewhere)"
+    )
+    yield "call", said, slope
+
+
 CALL_SLIPS = (
+    value_for_slope,
     entrywise_extreme,
     heaviside_at_zero,
     outside_exp,

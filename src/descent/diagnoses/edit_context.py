@@ -91,7 +91,29 @@ def units(source: str) -> dict[str, ast.FunctionDef | ast.ClassDef]:
                 node = copy.copy(node)
                 node.name = kept[i]
             found[node.name] = node
+        elif _named_lambda(node):
+            found[node.targets[0].id] = _as_function(cast(ast.Assign, node))  # type: ignore[attr-defined]
     return found
+
+
+def _named_lambda(node: ast.stmt) -> bool:
+    """``sigmoid = lambda x: 1 / (1 + e ** -x)`` at the module's top: a function by another
+    spelling, edited as one."""
+    return (
+        isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Lambda)
+    )
+
+
+def _as_function(node: ast.Assign) -> ast.FunctionDef:
+    """The named lambda ``node`` as the ``def`` it stands for, at its place in the text."""
+    lam = cast(ast.Lambda, node.value)
+    body = ast.copy_location(ast.Return(lam.body), lam.body)
+    name = cast(ast.Name, node.targets[0]).id
+    fn = ast.FunctionDef(name=name, args=lam.args, body=[body], decorator_list=[], returns=None)
+    return ast.copy_location(fn, node)
 
 
 def _kept_names(body: list[ast.stmt]) -> dict[int, str]:
@@ -227,10 +249,11 @@ def aliases(source: str) -> dict[str, str]:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return {}
-    units = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
-    found = _bound(tree.body, units, "")
+    named = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    named |= {n.targets[0].id for n in tree.body if _named_lambda(n)}  # type: ignore[attr-defined]
+    found = _bound(tree.body, named, "")
     for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
-        found.update(_bound(cls.body, units, f"{cls.name}."))
+        found.update(_bound(cls.body, named, f"{cls.name}."))
     return found
 
 

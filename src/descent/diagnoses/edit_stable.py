@@ -280,8 +280,11 @@ def stable_ratio(node, ctx):
         new = ast.BinOp(s, ast.Mult(), ast.BinOp(ast.Constant(1), ast.Sub(), copy.deepcopy(s)))
         yield "stable", f"`{ctx.quote(node)}` {RATIO}", new if squared else s
     scalar = _scalar_sigmoid(top, below, ctx)
-    if scalar is not None:
-        yield "stable", f"`{ctx.quote(node)}` {SCALAR}", scalar
+    if scalar is not None:  # `e ** -x` raises as math.exp does, in other words
+        power = isinstance(_through(_one_plus_term(below, ctx), ctx), ast.BinOp)
+        said = SCALAR.replace("takes math.exp of", "raises e to") if power else SCALAR
+        said = said.replace("where math.exp raises", "where Python raises") if power else said
+        yield "stable", f"`{ctx.quote(node)}` {said}", scalar
     tanh = _tanh_of(top, below, ctx)
     if tanh is not None:
         exp, a = tanh
