@@ -343,3 +343,56 @@ def test_a_relu_s_value_in_its_backward_is_replaced_by_its_slope():
     layer.forward(x)
     assert np.array_equal(layer.backward(dy), [0.0, 0.0, 5.0])
     assert not [e for e in edits(SLOPES, "ReLU.forward") if "where its slope belongs" in e.text]
+
+
+SPELLINGS = """
+import numpy as np
+import torch
+
+
+def relu_prime_max(v):
+    return max(0, v)
+
+
+def relu_prime_clip(x):
+    return np.clip(x, 0, None)
+
+
+def relu_backward_clamp(dy, x):
+    return dy * x.clamp(min=0)
+
+
+def relu_backward_torch(dy, x):
+    return dy * torch.relu(x)
+
+
+def relu_backward_axis(dy, x):
+    return dy * np.max(x, 0)
+
+
+def relu_backward_capped(dy, x):
+    return dy * np.clip(x, 0, 6)
+"""
+
+
+@pytest.mark.parametrize(
+    ("function", "slope"),
+    [
+        ("relu_prime_max", "v > 0"),
+        ("relu_prime_clip", "x > 0"),
+        ("relu_backward_clamp", "dy * (x > 0)"),
+        ("relu_backward_torch", "dy * (x > 0)"),
+    ],
+)
+def test_a_relu_s_value_is_read_in_each_of_its_spellings(function, slope):
+    """Python's `max(0, v)`, a clip or clamp at 0 from below, and torch's `relu`: the slope in
+    its place. A reduction over axis 0 and a ReLU capped at 6 are no such value."""
+    import ast
+
+    found = [e for e in edits(SPELLINGS, function) if "where its slope belongs" in e.text]
+    assert len(found) == 1
+    body = ast.parse(found[0].source)
+    fn = next(n for n in body.body if getattr(n, "name", "") == function)
+    assert ast.unparse(fn.body[0]) == f"return {slope}"
+    for other in ("relu_backward_axis", "relu_backward_capped"):
+        assert not [e for e in edits(SPELLINGS, other) if "where its slope belongs" in e.text]

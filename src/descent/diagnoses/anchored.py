@@ -35,6 +35,7 @@ from .base import BIAS_CORRECTION, OWN_MAXIMUM, STD_AS_BOUND
 from .base import UNDER_ROOT as UNDER_ROOT_WORDS
 from .claims import Claim
 from .edit_context import STABILITY
+from .edit_nodes import callee, method_call
 from .edit_rules import root_of, uncounted
 from .edit_stable import small
 
@@ -198,11 +199,8 @@ def _called(code: list[ast.AST], name: str) -> list[int]:
     """The lines that call a function called ``name`` (``np.tanh(u)``, ``u.tanh()``)."""
     found = set()
     for node in (n for part in code for n in ast.walk(part)):
-        if isinstance(node, ast.Call):
-            func = node.func
-            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-            if called == name:
-                found.add(node.lineno)
+        if isinstance(node, ast.Call) and callee(node) == name:
+            found.add(node.lineno)
     return sorted(found)
 
 
@@ -223,14 +221,9 @@ def _whole_maximum(code: list[ast.AST]) -> list[int]:
 
 def _over_every_entry(node: ast.expr) -> bool:
     """``np.max(x)`` or ``x.max()`` (``amax`` too): a maximum given no axis."""
-    if not isinstance(node, ast.Call) or node.keywords:
+    if not isinstance(node, ast.Call) or node.keywords or not isinstance(node.func, ast.Attribute):
         return False
-    name = node.func.attr if isinstance(node.func, ast.Attribute) else None
-    if name not in _MAXIMA:
-        return False
-    owner = node.func.value  # type: ignore[attr-defined]
-    library = isinstance(owner, ast.Name) and owner.id in ("np", "numpy", "torch")
-    return len(node.args) == (1 if library else 0)
+    return callee(node) in _MAXIMA and len(node.args) == (0 if method_call(node) else 1)
 
 
 def _stability_term(node: ast.expr) -> bool:

@@ -412,22 +412,45 @@ _DERIVATIVE = ("backward", "prime", "deriv", "grad")  # a function named for a d
 
 
 def value_for_slope(node, ctx):
-    """``np.maximum(0, x)`` (a ReLU's value) in a function named for a derivative (``backward``,
+    """A ReLU's value (``np.maximum(0, x)``, ``max(0, v)``, ``x.clamp(min=0)``, ``np.clip(x, 0,
+    None)``, ``torch.relu(x)``) in a function named for a derivative (``backward``,
     ``relu_prime``), where the ReLU's slope, 1 where ``x > 0`` and 0 elsewhere, belongs."""
     if not any(word in ctx.function.name.lower() for word in _DERIVATIVE):
         return
-    if not (isinstance(node, ast.Call) and callee(node) == "maximum" and len(node.args) == 2):
+    x = _relu_of(node)
+    if x is None:
         return
-    zero = [i for i, a in enumerate(node.args) if isinstance(a, ast.Constant) and a.value == 0]
-    if len(zero) != 1 or node.keywords:
-        return
-    x = node.args[1 - zero[0]]
     slope = ast.Compare(copy.deepcopy(x), [ast.Gt()], [ast.Constant(0)])
     said = (
         f"`{ctx.quote(node)}` is the ReLU's value where its slope belongs (1 where "
         f"`{ctx.quote(x)}` > 0, 0 elsewhere)"
     )
     yield "call", said, slope
+
+
+def _relu_of(node: ast.AST) -> ast.expr | None:
+    """The ``x`` of a ReLU written as a call: a maximum of ``x`` and 0 (NumPy's, torch's or
+    Python's), a clip or clamp at 0 from below only, or a library's ``relu``; else ``None``."""
+    if not isinstance(node, ast.Call):
+        return None
+    name, args = callee(node), list(node.args)
+    if isinstance(node.func, ast.Attribute) and method_call(node):
+        args = [node.func.value, *args]  # `x.clamp(min=0)`, `x.relu()`: the owner is x
+    below = {k.arg: k.value for k in node.keywords}
+    builtin = name == "max" and isinstance(node.func, ast.Name)  # `np.max(x, 0)`: an axis
+    if (name == "maximum" or builtin) and len(args) == 2 and not below:
+        zero = [i for i, a in enumerate(args) if _zero(a)]
+        return args[1 - zero[0]] if len(zero) == 1 else None
+    if name in CLIPS and len(args) >= 1:
+        low = args[1] if len(args) > 1 else below.get("min", below.get("a_min"))
+        high = args[2] if len(args) > 2 else below.get("max", below.get("a_max"))
+        unbounded = high is None or isinstance(high, ast.Constant) and high.value is None
+        return args[0] if low is not None and _zero(low) and unbounded else None
+    return args[0] if name == "relu" and len(args) == 1 and not below else None
+
+
+def _zero(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value == 0
 
 
 CALL_SLIPS = (

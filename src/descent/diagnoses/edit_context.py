@@ -377,9 +377,10 @@ def _globals(unit: ast.AST) -> list[ast.Global]:
 
 
 @functools.lru_cache(maxsize=64)
-def imported(source: str) -> frozenset[str]:
+def imported(source: str, module: str | None = None) -> frozenset[str]:
     """The names an ``import`` statement anywhere in ``source`` binds (``time``, ``np``, ``exp``
-    of ``from math import exp``): shared by the whole process, so no edit writes into them."""
+    of ``from math import exp``): shared by the whole process, so no edit writes into them.
+    With ``module``, those ``from module import ...`` binds (``"*"`` for a star import)."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -388,6 +389,7 @@ def imported(source: str) -> frozenset[str]:
         (a.asname or a.name).split(".")[0]
         for node in ast.walk(tree)
         if isinstance(node, (ast.Import, ast.ImportFrom))
+        and (module is None or isinstance(node, ast.ImportFrom) and node.module == module)
         for a in node.names
     )
 

@@ -15,7 +15,7 @@ import functools
 from collections.abc import Callable, Iterator
 from typing import cast
 
-from .edit_context import STABILITY, Context, functions, own_attribute
+from .edit_context import STABILITY, Context, functions, imported, own_attribute
 from .edit_nodes import (
     AXIS_KEYWORDS,
     CLIPS,
@@ -51,6 +51,10 @@ RATIO = (
 SCALAR = (
     "takes math.exp of a number that can pass about 709, where math.exp raises OverflowError "
     "(for inputs far below 0): only a number <= 0 belongs exponentiated"
+)
+SCALAR_POWER = (  # `e ** -x`: the same overflow, raised by Python's power of a float
+    "raises e to a number that can pass about 709, where Python raises OverflowError (for "
+    "inputs far below 0): only a number <= 0 belongs exponentiated"
 )
 _LOGS = frozenset({"log"})
 
@@ -280,11 +284,9 @@ def stable_ratio(node, ctx):
         new = ast.BinOp(s, ast.Mult(), ast.BinOp(ast.Constant(1), ast.Sub(), copy.deepcopy(s)))
         yield "stable", f"`{ctx.quote(node)}` {RATIO}", new if squared else s
     scalar = _scalar_sigmoid(top, below, ctx)
-    if scalar is not None:  # `e ** -x` raises as math.exp does, in other words
-        power = isinstance(_through(_one_plus_term(below, ctx), ctx), ast.BinOp)
-        said = SCALAR.replace("takes math.exp of", "raises e to") if power else SCALAR
-        said = said.replace("where math.exp raises", "where Python raises") if power else said
-        yield "stable", f"`{ctx.quote(node)}` {said}", scalar
+    if scalar is not None:
+        said, stable = scalar
+        yield "stable", f"`{ctx.quote(node)}` {said}", stable
     tanh = _tanh_of(top, below, ctx)
     if tanh is not None:
         exp, a = tanh
@@ -293,10 +295,10 @@ def stable_ratio(node, ctx):
         yield "stable", f"`{ctx.quote(node)}` {RATIO}", ast.BinOp(ast.Constant(1), ast.Sub(), ratio)
 
 
-def _scalar_sigmoid(top: ast.AST, below: ast.AST, ctx: Context) -> ast.expr | None:
+def _scalar_sigmoid(top: ast.AST, below: ast.AST, ctx: Context) -> tuple[str, ast.expr] | None:
     """``1 / (1 + math.exp(e))`` (a sigmoid of ``-e`` of one number, whose ``math.exp`` raises
     OverflowError for ``e`` above about 709) as ``exp(min(z, 0)) / (1 + exp(-abs(z)))``, the
-    same value with no exponent above 0."""
+    same value with no exponent above 0, with the words for the way the exp is written."""
     term = _one_plus_term(below, ctx) if is_number(top, 1) else None
     found = _scalar_exp(term, ctx.source) if term is not None else None
     if found is None:
@@ -305,7 +307,8 @@ def _scalar_sigmoid(top: ast.AST, below: ast.AST, ctx: Context) -> ast.expr | No
     z = e.operand if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub) else None
     z = z if z is not None else ast.UnaryOp(ast.USub(), copy.deepcopy(e))
     template = "_exp(min(_z, 0)) / (1 + _exp(-abs(_z)))"
-    return cast(ast.expr, _Exp(exp).visit(_Fill(z).visit(ast.parse(template, mode="eval").body)))
+    stable = cast(ast.expr, _Exp(exp).visit(_Fill(z).visit(ast.parse(template, mode="eval").body)))
+    return (SCALAR_POWER if isinstance(term, ast.BinOp) else SCALAR), stable
 
 
 def _scalar_exp(node: ast.AST, source: str) -> tuple[ast.expr, Callable] | None:
@@ -332,18 +335,8 @@ def _is_name(node: ast.AST, name: str) -> bool:
 
 def _from_math(node: ast.AST, source: str) -> bool:
     """``node`` is a bare name that the module imports from ``math`` (anywhere in its text)."""
-    if not isinstance(node, ast.Name):
-        return False
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return any(
-        isinstance(n, ast.ImportFrom)
-        and n.module == "math"
-        and any((a.asname or a.name) == node.id or a.name == "*" for a in n.names)
-        for n in ast.walk(tree)
-    )
+    names = imported(source, "math") if isinstance(node, ast.Name) else frozenset()
+    return isinstance(node, ast.Name) and (node.id in names or "*" in names)
 
 
 class _Exp(ast.NodeTransformer):
