@@ -140,3 +140,27 @@ def test_tensor_built_on_the_cpu_fails_only_on_the_gpu(tmp_path):
     lost = [t for t in on["cuda"] if t["counted"] and t["outcome"] != "passed"]
     assert lost, "a CPU-built tensor went unnoticed on the GPU"
     assert any("device" in t["message"] for t in lost), [t["message"] for t in lost]
+
+
+# Bugs whose readings once mixed a GPU result with a mask or a ramp built on the CPU: the
+# reading raised, and its diagnosis was lost on the GPU alone (the audit's label check, H200,
+# 2026-11-30: an exp that overflows, weights drawn uniformly).
+READ_ALIKE = {
+    "activations": "bug:sigmoid_exp_over_1p_exp",
+    "data": "bug:mixup_uniform_weights",
+}
+
+
+@pytest.mark.parametrize("module", sorted(READ_ALIKE))
+def test_a_bug_is_diagnosed_alike_on_both_devices(tmp_path, module):
+    suites = [f"graders/test_{module}.py"]
+    run = grade(tmp_path, suites, [READ_ALIKE[module]], "--device=all", "--no-grade-summary")
+    lost = {
+        t["nodeid"]: t.get("diagnosis")
+        for t in run.results["tests"]
+        if t["counted"] and t["outcome"] != "passed"
+    }
+    on_gpu = {k: v for k, v in lost.items() if "[cuda-" in k}
+    assert on_gpu and any(on_gpu.values()), on_gpu
+    differ = [f"{k}: {v} on the GPU, {lost.get(_twin(k))} on the CPU" for k, v in on_gpu.items()]
+    assert all(lost.get(_twin(k)) == v for k, v in on_gpu.items()), "\n".join(differ)

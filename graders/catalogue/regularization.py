@@ -335,7 +335,8 @@ l2_loss_from_zeros_1 = bug(
     "accumulates the loss into torch.zeros(1), which gives a float32 tensor of shape (1,)",
     hint="The loss is a 0-dim tensor with the parameters' dtype and device: start the sum from "
     "params[0].new_zeros(()) or use sum(...) over 0-dim terms.",
-    generic="layout",
+    # its shape is named on the CPU; on a GPU the CPU tensor it builds is named first
+    generic=("layout", "dtype"),
     wrong_on="ordinary",
 )
 

@@ -161,6 +161,15 @@ def test_tensors_on_two_devices_name_a_hard_coded_device():
     assert raised(RuntimeError("some other device trouble")) is None
 
 
+def test_a_tensor_built_away_from_its_generator_names_its_device():
+    """``torch.empty(shape).uniform_(generator=g)`` with ``g`` on the GPU: torch's words on a GPU
+    machine (the audit's CUDA lane, he_uniform_fills_empty) gave no cause; they name the device."""
+    message = "Expected a 'cpu' device type for generator but found 'cuda'"
+    found = raised(RuntimeError(message))
+    assert found.kind == "dtype" and "torch.empty(shape) is on the CPU" in found.text
+    assert raised(RuntimeError("Expected a generator but found None")) is None
+
+
 def test_type_names_of_numbers():
     found = typed(["float"] * 4, ["float", "float", "float", "int"])
     assert found.kind == "structure" and "Python int where a float" in found.text

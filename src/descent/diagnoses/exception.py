@@ -29,8 +29,8 @@ turns a known exception into a failure passes ``generic=lambda: raised(error)``)
   wordings of two dtypes meeting in one operation): a tensor built with a hard-coded dtype next
   to one in the inputs' (kind ``dtype``).
 - ``Torch not compiled with CUDA enabled``, ``Found no NVIDIA driver``, ``No CUDA GPUs are
-  available`` and ``Expected all tensors to be on the same device``: a tensor put on a device
-  the code names itself (``device="cuda"``, ``.cuda()``, ``.cpu()``) instead of the inputs' own
+  available``, ``Expected all tensors to be on the same device`` and ``Expected a 'cpu' device
+  type for generator but found 'cuda'``: a tensor put on a device the code names itself (``device="cuda"``, ``.cuda()``, ``.cpu()``) instead of the inputs' own
   (kind ``dtype``, which covers devices).
 
 - the mistakes of array code that :func:`.exception_arrays.arrays` reads (an ``if`` on a whole
@@ -153,6 +153,7 @@ _NO_GPU = re.compile(
     r"not compiled with CUDA enabled|Found no NVIDIA driver|No CUDA GPUs are available"
 )
 _TWO_DEVICES = re.compile(r"Expected all tensors to be on the same device")
+_GENERATOR_DEVICE = re.compile(r"Expected a '\w+' device type for generator but found '\w+'")
 
 
 def _hard_coded_device(text: str) -> Diagnosis | None:
@@ -162,6 +163,11 @@ def _hard_coded_device(text: str) -> Diagnosis | None:
         found = "asks for a GPU itself (device='cuda' or .cuda()), and this machine has none"
     elif _TWO_DEVICES.search(text):
         found = "combines tensors on two devices: one was put on a device named in your code"
+    elif _GENERATOR_DEVICE.search(text):
+        found = (
+            "draws into a tensor on another device than the generator it was given: the tensor "
+            "was built on a device of its own (torch.empty(shape) is on the CPU)"
+        )
     else:
         return None
     return Diagnosis(

@@ -411,13 +411,14 @@ def overflow_bound(case: Case) -> Diagnosis | None:
             bad = _non_finite_entries(case, put, wide)
             if bad is None or not bool(bad.any()) or bool(bad.all()):
                 continue
+            w = wide.detach().cpu()  # where ``bad`` is (a GPU argument's result is read there)
             for k in (1, 2):
                 for side, beyond in (
-                    ("above", wide > limit / k),
-                    ("below", wide < -limit / k),
-                    ("beyond", wide.abs() > limit / k),
+                    ("above", w > limit / k),
+                    ("below", w < -limit / k),
+                    ("beyond", w.abs() > limit / k),
                 ):
-                    near = (wide.abs() - limit / k).abs() < 0.01 * limit / k
+                    near = (w.abs() - limit / k).abs() < 0.01 * limit / k
                     if bool(((bad != beyond) & ~near).any()):
                         continue
                     where = {"above": f"above {limit / k:.5g}", "below": f"below -{limit / k:.5g}"}

@@ -391,7 +391,7 @@ def uniform_instead(
     """Draws that should follow ``asked`` (a distribution on ``[low, high]``) are uniform on
     ``[low, high]``: their Kolmogorov-Smirnov distance to that uniform is within ``band`` (the
     check's own band for its distribution), so the sampler is rand and its parameters unused."""
-    x = samples.detach().double().flatten().sort().values
+    x = samples.detach().to("cpu", torch.float64).flatten().sort().values
     n = x.numel()
     if n < 100 or high <= low:
         return None
