@@ -206,6 +206,39 @@ def test_a_softmax_backward_cut_to_its_diagonal_is_placed_on_the_line_that_write
     assert anchored(other, tree[1:2], DIAGONAL_ONLY).located == ""
 
 
+DISPATCHED = """
+class Activation:
+    def __sigmoid_derivative(self, x):
+        sig = 1 / (1 + np.exp(-x))
+        return sig * (1 - sig)
+
+    def __softmax_derivative(self, x):
+        s = self.softmax(x)
+        return s * (1 - s)
+
+    def __swish_derivative(self, x):
+        sig = 1 / (1 + np.exp(-x))
+        return sig * (1 - sig) * x + sig
+"""
+
+
+def test_a_diagonal_written_in_several_derivatives_is_placed_in_the_exercise_s_own():
+    """A held-out learner's class writes ``s * (1 - s)`` in three derivatives that one dispatch
+    reaches (issue 79, an Indonesian course): the softmax's backward was told all three lines,
+    two of them right for their own functions."""
+    said = replace(
+        Claim(("bug", DIAGONAL), "your result matches code that uses only the diagonal", "term"),
+        misconception=DIAGONAL,
+    )
+    tree = ast.parse(DISPATCHED).body
+    assert anchored(said, tree, DISPATCHED, "activations.softmax").located == (
+        "line 9 (in `__softmax_derivative`): `return s * (1 - s)` writes that diagonal"
+    )
+    # without the exercise, or where no function is named for it, every line is told
+    assert anchored(said, tree, DISPATCHED).located.startswith("lines 5, 9, 13")
+    assert anchored(said, tree, DISPATCHED, "activations.gelu").located.startswith("lines 5, 9")
+
+
 UNDER_ROOT_CODE = """
 import numpy as np
 

@@ -192,6 +192,21 @@ def test_a_mean_over_every_entry_is_made_a_mean_of_each_row_s_sum(written, reduc
     assert not [t for t, _ in _texts(source, "m", "reduction") if "every entry" in t]
 
 
+def test_a_loss_kept_for_the_first_example_alone_is_reduced_over_every_example():
+    """(held-out learners' cross-entropies) `cross_entropy[0] / m` and `np.sum(l, axis=1)[0]`
+    return one example's loss: its sum and its mean over the batch are tried in its place. A
+    size read off a shape (`x.shape[0]`) is no such entry."""
+    source = "def ce(p, y):\n    m = p.shape[0]\n    losses = -np.log(p[range(m), y])\n"
+    source += "    return losses[0] / m\n"
+    found = [(t, f) for t, f in _texts(source, "ce", "reduction") if "first entry" in t]
+    assert [f.rsplit("return ", 1)[1] for _, f in found] == [
+        "losses.sum() / m",
+        "losses.mean() / m",
+    ]
+    assert "`losses[0]` keeps only the first entry, one example's" in found[0][0]
+    assert not [t for t, _ in _texts(source, "ce", "reduction") if "shape[0]" in t]
+
+
 WRITES = """
 def backward(dout, cache, lr=0.1):
     x = cache[0]

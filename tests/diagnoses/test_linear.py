@@ -66,6 +66,19 @@ def test_a_missing_scalar_upstream_gradient_is_named_by_its_argument():
     assert found.kind == "factor" and "a factor `dloss` is missing" in found.text
 
 
+def test_a_backward_missing_both_the_mean_and_the_upstream_gradient_names_both():
+    """``softmax - onehot`` for ``dloss * (softmax - onehot) / N`` (held-out learners of
+    *Grokking Deep Learning*) was "the expected times a constant (2.941)", with no cause."""
+    dloss = torch.tensor(1.7, dtype=torch.float64)
+    found = diagnose(E * 1.7 / 5, E, inputs_of(lambda m: m.f(X, dloss)))
+    assert found.kind == "factor" and "times 5 and divided by `dloss`" in found.text
+    assert "two factors are missing" in found.text
+    # near misses: either factor alone is named alone, and a whole-number argument is no factor
+    assert "two factors" not in diagnose(E / 5, E, inputs_of(lambda m: m.f(X, dloss))).text
+    whole = diagnose(E * 3 / 5, E, Inputs(tensors=[("x", X)], numbers=[("steps", 3.0)]))
+    assert whole is None or "`steps`" not in whole.text
+
+
 def test_a_factor_that_is_also_a_dimension_size_is_not_resolved_by_guessing():
     found = diagnose(E, 5 * E, Inputs(numbers=[("lam", 0.2)]))  # 5 rows, 1/lam = 5
     assert found.kind == "ambiguous" and "divided by `lam`" in found.text

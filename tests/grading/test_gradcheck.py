@@ -86,6 +86,20 @@ def test_a_backward_that_edits_its_cache_fails():
         _check(tanh_forward, backward, [_x(3, 4)])
 
 
+def test_nan_given_twice_is_the_same_answer():
+    """A held-out learner's tanh backward gives NaN (inf - inf) on every call alike: it was told
+    that it answers differently when called twice, a cause it does not have."""
+
+    def backward(dout, y):
+        grad = dout * (1 - y * y)
+        grad[0, 0] = float("inf") - float("inf")
+        return grad
+
+    with pytest.raises(GradingFailure) as failed:
+        _check(tanh_forward, backward, [_x(3, 4)])
+    assert "called twice" not in str(failed.value)
+
+
 @pytest.mark.parametrize("shape", [(2, 3), (40, 30)])  # every entry, then projections
 def test_a_backward_that_accumulates_into_its_cache_fails_as_editing_it(shape):
     # (an EPFL learner's layer, its cache the module) the same tensor handed back each call

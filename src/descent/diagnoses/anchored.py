@@ -44,11 +44,15 @@ _SMALL = re.compile(r"(?<![\w.])(\d(?:\.\d+)?e-\d+)")  # a floor as the kit writ
 _TYPED = re.compile(r"uses the constant (\S+) where `")  # a parameter's typed-in constant
 
 
-def anchored(claim: Claim, code: list[ast.AST] | None, text: str | None) -> Claim:
+def anchored(
+    claim: Claim, code: list[ast.AST] | None, text: str | None, exercise: str | None = None
+) -> Claim:
     """``claim`` with the lines of ``code`` (the student's functions the exercise runs, as
     :func:`.located.student_source` gives them; ``text``, the module's source) that write the
-    floor it names, as where it is; ``claim`` as it is where it is placed already, names no
-    floor, or the floor is written nowhere or on too many lines."""
+    floor it names, as where it is (of those in several functions, the ones in a function or
+    class named for ``exercise``, when some are: :func:`_named_for`); ``claim`` as it is where
+    it is placed already, names no floor, or the floor is written nowhere or on too many
+    lines."""
     if claim.located or not code or not text:
         return claim
     numbers, noun = _named(claim)
@@ -72,6 +76,7 @@ def anchored(claim: Claim, code: list[ast.AST] | None, text: str | None) -> Clai
         lines, noun = _diagonal(code), "product of the output form"
     if claim.misconception == EPS_HAT:
         lines, noun = _after_root(code), "eps after the root of the uncorrected average"
+    lines = _named_for(lines, code, exercise)
     if not lines or len(lines) > MOST:
         return claim
     return replace(claim, located=_said(lines, code, written_lines, noun))
@@ -83,15 +88,40 @@ def anchored_all(
     facts: dict,
     code: list[ast.AST] | None,
     text: str | None,
+    exercise: str | None = None,
 ) -> tuple[list[Claim], list[Claim], dict]:
-    """:func:`anchored` of every claim of an exercise: those verified on every failing check,
+    """:func:`anchored` of every claim of ``exercise``: those verified on every failing check,
     those verified on some, and the facts checks saw (a floor read off one large input's values
     is one: "stops at 34.539 = -log(1e-15)")."""
     return (
-        [anchored(c, code, text) for c in whole],
-        [anchored(c, code, text) for c in parts],
-        {k: f and anchored(f, code, text) for k, f in facts.items()},
+        [anchored(c, code, text, exercise) for c in whole],
+        [anchored(c, code, text, exercise) for c in parts],
+        {k: f and anchored(f, code, text, exercise) for k, f in facts.items()},
     )
+
+
+def _named_for(lines: list[int], code: list[ast.AST], exercise: str | None) -> list[int]:
+    """Of ``lines`` in several functions, those in a function or class whose name holds the
+    first word of ``exercise``'s name (``softmax`` for ``activations.softmax``), when some are
+    and some are not: one learner's module writes ``s * (1 - s)`` in its sigmoid's, its
+    softmax's and its swish's derivatives alike, all reachable from the softmax's backward
+    through one dispatch, and only the softmax's is where its backward keeps the diagonal."""
+    word = (exercise or "").rpartition(".")[2].split("_")[0].lower()
+    if not word or len({_function(code, n) for n in lines}) < 2:
+        return lines
+    named = [n for n in lines if any(word in name.lower() for name in _holders(code, n))]
+    return named if 0 < len(named) < len(lines) else lines
+
+
+def _holders(code: list[ast.AST], line: int) -> list[str]:
+    """The names of the functions and classes of ``code`` that hold ``line``."""
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return [
+        n.name
+        for part in code
+        for n in ast.walk(part)
+        if isinstance(n, kinds) and n.lineno <= line <= (n.end_lineno or n.lineno)
+    ]
 
 
 def _named(claim: Claim) -> tuple[set[float], str]:

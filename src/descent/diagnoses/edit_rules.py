@@ -48,6 +48,7 @@ from .edit_nodes import (
 from .edit_shapes import (
     count_missing,
     count_of,
+    first_entry,
     input_shape,
     is_shape,
     mean_of_row_sums,
@@ -745,6 +746,7 @@ RULES: tuple[Rule, ...] = (
     _size,
     count_of,
     mean_of_row_sums,
+    first_entry,
     uniform_draw,
     _drawn,
     _unclipped,

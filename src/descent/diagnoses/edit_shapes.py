@@ -294,6 +294,27 @@ def mean_of_row_sums(node, ctx):
         yield "reduction", said, ast.Call(node.func, [rows], [])
 
 
+def first_entry(node, ctx):
+    """``losses[0]`` where the batch's entries belong reduced: a loss per example of which only
+    the first is kept (``np.sum(..., axis=1)[0]``, ``cross_entropy[0] / m``); its sum and its
+    mean are tried in its place. A size (``x.shape[0]``, ``x.size[0]``) is no entry."""
+    if not (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.ctx, ast.Load)
+        and isinstance(node.slice, ast.Constant)
+        and node.slice.value == 0
+        and type(node.slice.value) is int
+        and not (isinstance(node.value, ast.Attribute) and node.value.attr in ("shape", "size"))
+    ):
+        return
+    said = (
+        f"`{ctx.quote(node)}` keeps only the first entry, one example's, where every example's "
+        "belongs reduced together"
+    )
+    for reduction in ("sum", "mean"):
+        yield "reduction", said, ast.Call(ast.Attribute(node.value, reduction, ast.Load()), [], [])
+
+
 def _axis_length(node: ast.AST) -> ast.expr | None:
     index = node.slice if isinstance(node, ast.Subscript) else None
     if isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub):

@@ -164,7 +164,31 @@ def _factor_candidates(shape, inputs: Inputs, e_is_count: bool) -> list[tuple[fl
             ),
         )
     )
-    return out + _argument_factors(inputs)
+    return out + _argument_factors(inputs) + _sum_and_argument(inputs.sizes(shape), inputs)
+
+
+def _sum_and_argument(
+    sizes: list[tuple[int, str]], inputs: Inputs
+) -> list[tuple[float, Diagnosis]]:
+    """``n / a`` for a size ``n`` and an argument ``a`` that is no whole number: two factors
+    missing at once, the division by the count of a mean and the argument, as a backward that
+    neither divides by the batch size nor multiplies by the upstream gradient it is handed
+    (``softmax - onehot`` for ``dloss * (softmax - onehot) / N``: a held-out learner of
+    *Grokking Deep Learning*)."""
+    return [
+        (
+            n / a,
+            Diagnosis(
+                "factor",
+                f"your result is the expected times {n} and divided by `{name}` ({n} is "
+                f"{where}): two factors are missing, the division by {n} of a mean and the "
+                f"factor `{name}` (check where `{name}` enters the formula)",
+            ),
+        )
+        for n, where in sizes
+        for name, a in inputs.numbers
+        if a != 0 and math.isfinite(a) and a != round(a) and n > 1
+    ]
 
 
 def _halved_mean(sizes: list[tuple[int, str]]) -> list[tuple[float, Diagnosis]]:

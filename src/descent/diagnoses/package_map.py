@@ -54,7 +54,7 @@ MODULES: tuple[Module, ...] = (
         "linear",
         "the values",
         "the result a linear function of the expected: a factor, a complement, a term.",
-        "zero everywhere, a constant factor (a size, half a size, 2, the sign, `1 - p`), a factor "
+        "zero everywhere, a constant factor (a size, half a size, 2, the sign, `1 - p`, a size over an argument), a factor "
         "missing entry by entry, a complement, a missing or extra term; last resort: an offset",
     ),
     Module(

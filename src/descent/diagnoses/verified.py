@@ -585,7 +585,7 @@ def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
     repair.told(found, book.crashed)
     whole, parts, facts = placed(found, whole, parts, facts, explains)
     text = module_text(book, impl) if source else None  # a floor named: the lines writing it
-    whole, parts, facts = anchored_all(whole, parts, facts, source, text)
+    whole, parts, facts = anchored_all(whole, parts, facts, source, text, book.exercise)
     if found is None or found.partial:  # a float error's line, else where the values part
         trap = trap_of(book, impl)  # (on the checks a partial repair leaves failing too)
         trap = trap or (parting_of(book, impl, reference) if found is None else None)
