@@ -449,3 +449,37 @@ def test_an_adam_step_rearranged_and_a_derivative_in_the_output_are_placed():
     )
     fed = replace(Claim(("i",), "uses the input x", "argument"), misconception=INPUT_AS_OUTPUT)
     assert anchored(fed, code, STEPS).located.startswith("line 10 (in `sigmoid_prime`)")
+
+
+UNCORRECTED = """
+import numpy as np
+
+
+class AdamW:
+    def step(self, w, g):
+        self.m = self.b1 * self.m + (1 - self.b1) * g
+        self.v = self.b2 * self.v + (1 - self.b2) * g * g
+        w = w * (1 - self.weight_decay)
+        return w - self.lr * self.m / (np.sqrt(self.v) + self.eps)
+"""
+
+
+def test_an_adam_without_its_correction_and_a_decay_without_the_rate_are_placed():
+    """(held-out learners' Adam and AdamW) the catalogued Adam without its bias correction at
+    the step that divides the raw averages, and AdamW's decay without the learning rate at the
+    line that writes `1 - weight_decay`; the averages' own `1 - beta` lines are neither."""
+    from descent.diagnoses.anchored import DECAY_WITHOUT_RATE
+
+    code = ast.parse(UNCORRECTED).body
+    raw = replace(Claim(("r",), "leaves out the bias correction", "omitted"))
+    raw = replace(raw, misconception="adam_no_bias_correction")
+    assert anchored(raw, code, UNCORRECTED).located.startswith(
+        "line 10 (in `step`): `return w - self.lr * self.m / (np.sqrt(self.v) + self.eps)` "
+        "writes that step, from the averages as they are"
+    )
+    decay = replace(Claim(("d",), "shrinks without the rate", "factor"))
+    decay = replace(decay, misconception=DECAY_WITHOUT_RATE)
+    assert anchored(decay, code, UNCORRECTED).located == (
+        "line 9 (in `step`): `w = w * (1 - self.weight_decay)` writes that factor, without the "
+        "learning rate"
+    )

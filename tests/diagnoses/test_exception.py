@@ -209,3 +209,19 @@ def test_two_dtypes_in_one_operation_are_a_hard_coded_dtype():
     found = raised(info.value)
     assert found is not None and found.kind == "dtype" and "hard-coded dtype" in found.text
     assert raised(RuntimeError("something else entirely")) is None
+
+
+def test_a_method_written_without_self_is_named():
+    """A held-out tutorial learner's `def sigmoid_derivative(x):` inside a class, called as
+    `self.sigmoid_derivative(self.output)`: only torch's words were shown."""
+
+    class Net:
+        def sigmoid_derivative(x):  # noqa: N805 - the learner's mistake itself
+            return x
+
+    found = raised(error_of(lambda: Net().sigmoid_derivative(1.0)))
+    assert found.kind == "argument" and "`sigmoid_derivative` of `Net`" in found.text
+    assert "without `self`" in found.text
+    # near misses: a function given too many arguments, or a method two arguments short
+    assert raised(TypeError("f() takes 1 positional argument but 2 were given")) is None
+    assert raised(TypeError("Net.f() takes 1 positional argument but 3 were given")) is None

@@ -14,7 +14,8 @@ standard deviation given as a uniform's bound at the lines that write that bound
 its tanh approximation at the lines that call ``tanh``; an Adam matched to the paper's
 rearranged step (eps added to the root of the uncorrected average) at the lines that add a
 stability term to a square root; a sigmoid backward matched to the input used in ``x * (1 -
-x)`` at the lines that write that product.
+x)`` at the lines that write that product; an Adam without its bias correction at its step
+from the raw averages, and an AdamW's decay without the learning rate at ``1 - weight_decay``.
 
 A log floored at a constant has no small edit that repairs it (the log belongs computed from
 the logits), and its result is finite, so no float error stops on it either; the cause, verified
@@ -76,6 +77,10 @@ def anchored(
         lines, noun = _diagonal(code), "product of the output form"
     if claim.misconception == EPS_HAT:
         lines, noun = _after_root(code), "eps after the root of the uncorrected average"
+    if claim.misconception in NO_CORRECTION:
+        lines, noun = _after_root(code), "step, from the averages as they are"
+    if claim.misconception == DECAY_WITHOUT_RATE:
+        lines, noun = _decay_factors(code), "factor, without the learning rate"
     lines = _named_for(lines, code, exercise)
     if not lines or len(lines) > MOST:
         return claim
@@ -196,6 +201,9 @@ def _uncounted(code: list[ast.AST]) -> list[int]:
 TANH_APPROXIMATION = "gelu_tanh_approx"  # the catalogued GELU in its tanh approximation
 EPS_HAT = "adam_eps_hat_form"  # the catalogued Adam with the paper's rearranged step
 INPUT_AS_OUTPUT = "sigmoid_backward_uses_input"  # x * (1 - x) where y * (1 - y) belongs
+# Adam and AdamW stepping with m / (sqrt(v) + eps) uncorrected: placed on that step
+NO_CORRECTION = frozenset({"adam_no_bias_correction", "adamw_no_bias_correction"})
+DECAY_WITHOUT_RATE = "adamw_decay_without_lr"  # p * (1 - weight_decay): placed on that factor
 
 
 def _after_root(code: list[ast.AST]) -> list[int]:
@@ -209,6 +217,21 @@ def _after_root(code: list[ast.AST]) -> list[int]:
     return sorted(found)
 
 
+def _decay_factors(code: list[ast.AST]) -> list[int]:
+    """The lines that write ``1 - <a decay>`` (``1 - self.weight_decay``, ``1 - wd``)."""
+    found: set[int] = set()
+    for node in (n for part in code for n in ast.walk(part)):
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Sub)
+            and _literal(node.left) == 1
+            and _DECAY.search(ast.unparse(node.right))
+        ):
+            found.add(node.lineno)
+    return sorted(found)
+
+
+_DECAY = re.compile(r"decay|\bwd\b|\blambda_?\b|\blam\b", re.IGNORECASE)
 _UNIFORM = frozenset({"uniform", "uniform_"})
 _BOUNDS = frozenset({"low", "high", "a", "b", "from", "to"})
 

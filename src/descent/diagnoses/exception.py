@@ -25,6 +25,8 @@ turns a known exception into a failure passes ``generic=lambda: raised(error)``)
   used as its transpose (kind ``layout``);
 - ``descriptor '__init__' requires a 'super' object``: ``super.__init__(self)``, the method
   looked up on the class ``super`` itself where ``super()`` belongs (kind ``operator``);
+- ``Net.f() takes 1 positional argument but 2 were given``: a method written without ``self``,
+  handed the object first (kind ``argument``);
 - ``expected m1 and m2 to have the same dtype, but got: float != double`` (and torch's other
   wordings of two dtypes meeting in one operation): a tensor built with a hard-coded dtype next
   to one in the inputs' (kind ``dtype``).
@@ -77,6 +79,9 @@ _MATMUL = re.compile(
 )
 # `super.__init__(self)`: the method looked up on the class `super` itself (3.11's wording, then
 # earlier Pythons')
+_NO_SELF = re.compile(
+    r"(\w+)\.(\w+)\(\) takes (\d+) positional arguments? but (\d+) (?:were|was) given"
+)
 _SUPER = re.compile(
     r"descriptor '(\w+)' requires a 'super' object|descriptor '(\w+)' of 'super' object needs"
 )
@@ -111,7 +116,7 @@ def raised(exc: BaseException, where: Sequence[str] = ()) -> Diagnosis | None:
     if isinstance(exc, AttributeError):
         return _number_operand(text, where) or arrays(exc)
     if isinstance(exc, TypeError):
-        return _reflected(text) or _unbound_super(text) or arrays(exc)
+        return _reflected(text) or _unbound_super(text) or _no_self(text) or arrays(exc)
     if isinstance(exc, (RuntimeError, ValueError)):
         closure = bool(where) and where[-1].endswith(" in <lambda>")
         found = None if closure else _transposed(text)
@@ -300,6 +305,22 @@ def _unbound_super(text: str) -> Diagnosis | None:
         f"your code calls `{method}` on the class `super` itself (`super.{method}(...)`), not on "
         f"the object `super()` makes: the parentheses after `super` are missing, so `{method}` "
         "of your class's parent never runs",
+    )
+
+
+def _no_self(text: str) -> Diagnosis | None:
+    """A method given one argument more than it takes (``Net.sigmoid_derivative() takes 1
+    positional argument but 2 were given``): written without ``self``, it is handed the object
+    first when called on one."""
+    match = _NO_SELF.search(text)
+    if match is None or int(match.group(4)) != int(match.group(3)) + 1:
+        return None
+    owner, method = match.group(1), match.group(2)
+    return Diagnosis(
+        "argument",
+        f"the method `{method}` of `{owner}` is defined without `self` as its first parameter: "
+        f"called on an object (`self.{method}(...)`), it is handed that object before the "
+        "arguments you pass, one more than it takes",
     )
 
 
