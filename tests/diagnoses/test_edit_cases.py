@@ -106,3 +106,38 @@ def test_a_refusal_of_an_allowed_case_is_left_out():
     exec(compile(edit.source, "<edited>", "exec"), space)  # noqa: S102 - the test's text
     assert np.allclose(space["backward"](np.ones(2), np.full(2, 0.5)), 0.25)
     assert not [e for e in edits(REFUSALS, "checked") if e.kind == "refusal"]
+
+
+OWN_CASES = """
+def lr_step(base_lr, gamma, t):
+    if t != 1:
+        return base_lr * gamma ** t
+    return base_lr
+
+
+def first_moment(m, g, step, beta=0.9):
+    if step == 0:
+        return g
+    return beta * m + (1 - beta) * g
+
+
+def picked(x, mode):
+    if mode == "sum":
+        return x.sum()
+    return x
+"""
+
+
+def test_a_case_of_its_own_for_one_value_takes_the_general_path():
+    """(a held-out Hebrew University learner's exponential schedule) `if t != 1:` returned the
+    base rate at step 1, where base_lr * gamma ** 1 belongs: the test made to take the general
+    path always, for `!=` and for `==`. A test of a string (an option) is left alone."""
+    [edit] = [e for e in edits(OWN_CASES, "lr_step") if e.kind == "branch" and "own" in e.text]
+    assert edit.line == 3 and "`if t != 1:` gives `t == 1` a case of its own" in edit.text
+    space: dict = {}
+    exec(compile(edit.source, "<edited>", "exec"), space)  # noqa: S102 - the test's text
+    assert space["lr_step"](0.1, 0.5, 1) == 0.05
+    [edit] = [e for e in edits(OWN_CASES, "first_moment") if "own" in e.text]
+    exec(compile(edit.source, "<edited>", "exec"), space)  # noqa: S102 - the test's text
+    assert space["first_moment"](0.0, 1.0, 0) == pytest.approx(0.1)
+    assert not [e for e in edits(OWN_CASES, "picked") if "a case of its own" in e.text]

@@ -1,7 +1,8 @@
 """Edits for a case the docstring allows that the student's code does not take: a division by
 what is 0 there (dropout's keep probability at p == 1, an L1 subgradient's ``w / abs(w)`` at
-w == 0) given a value of its own, and a refusal of it (``if not 0 < keep <= 1: raise``, an
-``assert``) left out. No grader expects an exercise to raise, so a refusal left out breaks no
+w == 0) given a value of its own, a refusal of it (``if not 0 < keep <= 1: raise``, an
+``assert``) left out, and a case of its own for one value that the general path covers
+(``if t != 1: return base_lr * gamma ** t`` then ``return base_lr``). No grader expects an exercise to raise, so a refusal left out breaks no
 check the code passed. The rules are part of :data:`descent.diagnoses.edit_rules.RULES`."""
 
 from __future__ import annotations
@@ -61,3 +62,26 @@ def _raises_only(node: ast.AST) -> bool:
     if not (isinstance(node, ast.If) and not node.orelse):
         return False
     return all(isinstance(s, ast.Raise) for s in node.body)
+
+
+OWN_CASE = "gives `{}` a case of its own, where the general formula holds for it too"
+
+
+def own_case(node, ctx):
+    """``if name == c`` (or ``!=``) for a whole number ``c``: the test made to take the general
+    path always (``False`` for ``==``, ``True`` for ``!=``), the one value's branch never."""
+    test = node.test if isinstance(node, ast.If) else None
+    if not (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], (ast.Eq, ast.NotEq))
+        and isinstance(test.left, (ast.Name, ast.Attribute))
+        and isinstance(test.comparators[0], ast.Constant)
+        and type(test.comparators[0].value) is int
+    ):
+        return
+    general = isinstance(test.ops[0], ast.NotEq)
+    new = copy.deepcopy(node)
+    new.test = ast.Constant(general)
+    case = f"{ctx.quote(test.left)} == {test.comparators[0].value}"
+    yield "branch", f"`if {ctx.quote(test)}:` {OWN_CASE.format(case)}", new

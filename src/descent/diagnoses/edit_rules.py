@@ -22,7 +22,7 @@ from .edit_calls import (
     uniform_draw,
     unsquared,
 )
-from .edit_cases import refusal, zero_divisor
+from .edit_cases import own_case, refusal, zero_divisor
 from .edit_context import Context, bound
 from .edit_names import lag, near_name, other_name, undefined_name, unset_attribute
 from .edit_nodes import (
@@ -724,6 +724,7 @@ RULES: tuple[Rule, ...] = (
     eps_under_root,
     zero_divisor,
     refusal,
+    own_case,
     _ignored_input,
     _root,
     _root_term,
