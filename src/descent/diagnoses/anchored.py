@@ -12,8 +12,7 @@ told that one maximum is subtracted for every row, where each row needs its own,
 that subtracts ``np.max(x)`` taken over every entry; an initializer whose spread is read as a
 standard deviation given as a uniform's bound at the lines that write that bound, a spread whose
 root holds one quantity where another belongs (a fan) at the lines that take a square root, and a
-GELU in
-its tanh approximation at the lines that call ``tanh``; an Adam matched to the paper's
+GELU in its tanh approximation at the lines that call ``tanh``; an Adam matched to the paper's
 rearranged step (eps added to the root of the uncorrected average) at the lines that add a
 stability term to a square root; a sigmoid backward matched to the input used in ``x * (1 -
 x)`` at the lines that write that product; an Adam without its bias correction at its step

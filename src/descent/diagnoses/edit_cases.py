@@ -2,8 +2,9 @@
 what is 0 there (dropout's keep probability at p == 1, an L1 subgradient's ``w / abs(w)`` at
 w == 0) given a value of its own, a refusal of it (``if not 0 < keep <= 1: raise``, an
 ``assert``) left out, and a case of its own for one value that the general path covers
-(``if t != 1: return base_lr * gamma ** t`` then ``return base_lr``). No grader expects an exercise to raise, so a refusal left out breaks no
-check the code passed. The rules are part of :data:`descent.diagnoses.edit_rules.RULES`."""
+(``if t != 1: return base_lr * gamma ** t`` then ``return base_lr``). No grader expects an
+exercise to raise, so a refusal left out breaks no check the code passed. The rules are part of
+:data:`descent.diagnoses.edit_rules.RULES`."""
 
 from __future__ import annotations
 

@@ -32,8 +32,9 @@ turns a known exception into a failure passes ``generic=lambda: raised(error)``)
   to one in the inputs' (kind ``dtype``).
 - ``Torch not compiled with CUDA enabled``, ``Found no NVIDIA driver``, ``No CUDA GPUs are
   available``, ``Expected all tensors to be on the same device`` and ``Expected a 'cpu' device
-  type for generator but found 'cuda'``: a tensor put on a device the code names itself (``device="cuda"``, ``.cuda()``, ``.cpu()``) instead of the inputs' own
-  (kind ``dtype``, which covers devices).
+  type for generator but found 'cuda'``: a tensor put on a device the code names itself
+  (``device="cuda"``, ``.cuda()``, ``.cpu()``, or the CPU of ``torch.empty(shape)``) instead of
+  the inputs' own (kind ``dtype``, which covers devices).
 
 - the mistakes of array code that :func:`.exception_arrays.arrays` reads (an ``if`` on a whole
   array, ``math.exp`` of an array, a name of torch's on a NumPy array, a value that is None, a
@@ -77,11 +78,12 @@ _MATMUL = re.compile(
     r"shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x(\d+)\)"
     r"|shapes \((\d+),\s*(\d+)\) and \((\d+),\s*(\d+)\) not aligned"
 )
-# `super.__init__(self)`: the method looked up on the class `super` itself (3.11's wording, then
-# earlier Pythons')
+# a method given one argument more than it takes: written without `self`
 _NO_SELF = re.compile(
     r"(\w+)\.(\w+)\(\) takes (\d+) positional arguments? but (\d+) (?:were|was) given"
 )
+# `super.__init__(self)`: the method looked up on the class `super` itself (3.11's wording, then
+# earlier Pythons')
 _SUPER = re.compile(
     r"descriptor '(\w+)' requires a 'super' object|descriptor '(\w+)' of 'super' object needs"
 )

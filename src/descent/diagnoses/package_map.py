@@ -54,8 +54,9 @@ MODULES: tuple[Module, ...] = (
         "linear",
         "the values",
         "the result a linear function of the expected: a factor, a complement, a term.",
-        "zero everywhere, a constant factor (a size, half a size, 2, the sign, `1 - p`, a size over an argument), a factor "
-        "missing entry by entry, a complement, a missing or extra term; last resort: an offset",
+        "zero everywhere, a constant factor (a size, half a size, 2, the sign, `1 - p`, a size "
+        "over an argument), a factor missing entry by entry, a complement, a missing or extra "
+        "term; last resort: an offset",
     ),
     Module(
         "sequence",
@@ -235,8 +236,8 @@ MODULES: tuple[Module, ...] = (
         "the exception raised; type names",
         "an exception raised, type names returned, the accuracy of a solve.",
         "an overflow or a division by zero, a recursion as deep as the data, a reflected operator "
-        "missing, a method looked up on `super` itself or written without `self`, a product the wrong way round (torch's "
-        "words or NumPy's), a None operand, two dtypes in one operation; "
+        "missing, a method looked up on `super` itself or written without `self`, a product the "
+        "wrong way round (torch's words or NumPy's), a None operand, two dtypes in one operation; "
         "`typed`, `ill_conditioned` and `overflowed_past_exp`, readers a grader passes",
         stage="by the exception; readers",
     ),
