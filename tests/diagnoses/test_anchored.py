@@ -480,9 +480,16 @@ def test_an_adam_without_its_correction_and_a_decay_without_the_rate_are_placed(
     decay = replace(Claim(("d",), "shrinks without the rate", "factor"))
     decay = replace(decay, misconception=DECAY_WITHOUT_RATE)
     assert anchored(decay, code, UNCORRECTED).located == (
-        "line 9 (in `step`): `w = w * (1 - self.weight_decay)` writes that factor, without the "
+        "line 9 (in `step`): `w = w * (1 - self.weight_decay)` writes that decay, without the "
         "learning rate"
     )
+    added = UNCORRECTED.replace("w * (1 - self.weight_decay)", "w - self.weight_decay * w")
+    assert anchored(decay, ast.parse(added).body, added).located.startswith("line 9")
+    # the decay written with its rate is right: no line
+    right = UNCORRECTED.replace("(1 - self.weight_decay)", "(1 - self.lr * self.weight_decay)")
+    assert anchored(decay, ast.parse(right).body, right).located == ""
+    clamp = UNCORRECTED.replace("(1 - self.weight_decay)", "(1 - np.clamp(g, 0, 1))")
+    assert anchored(decay, ast.parse(clamp).body, clamp).located == ""
 
 
 FANS = """

@@ -83,7 +83,7 @@ def anchored(
     if claim.misconception in NO_CORRECTION:
         lines, noun = _after_root(code), "step, from the averages as they are"
     if claim.misconception == DECAY_WITHOUT_RATE:
-        lines, noun = _decay_factors(code), "factor, without the learning rate"
+        lines, noun = _decay_factors(code, written_lines), "decay, without the learning rate"
     lines = _named_for(lines, code, exercise)
     if not lines or len(lines) > MOST:
         return claim
@@ -220,21 +220,34 @@ def _after_root(code: list[ast.AST]) -> list[int]:
     return sorted(found)
 
 
-def _decay_factors(code: list[ast.AST]) -> list[int]:
-    """The lines that write ``1 - <a decay>`` (``1 - self.weight_decay``, ``1 - wd``)."""
+def _decay_factors(code: list[ast.AST], text: list[str]) -> list[int]:
+    """The lines that write ``1 - <a decay>`` (``1 - self.weight_decay``) or a decay times
+    something (``self.weight_decay * param.data`` added to the step) and name no learning rate
+    (``1 - lr * weight_decay`` is the decoupled decay written right)."""
     found: set[int] = set()
     for node in (n for part in code for n in ast.walk(part)):
+        if not isinstance(node, ast.BinOp):
+            continue
+        shrinks = isinstance(node.op, ast.Sub) and _literal(node.left) == 1
         if (
-            isinstance(node, ast.BinOp)
-            and isinstance(node.op, ast.Sub)
-            and _literal(node.left) == 1
+            shrinks
             and _DECAY.search(ast.unparse(node.right))
+            or (
+                isinstance(node.op, ast.Mult)
+                and any(_DECAY.fullmatch(_last_name(side)) for side in (node.left, node.right))
+            )
         ):
             found.add(node.lineno)
-    return sorted(found)
+    return sorted(n for n in found if n <= len(text) and not _RATE.search(text[n - 1]))
 
 
-_DECAY = re.compile(r"decay|\bwd\b|\blambda_?\b|\blam\b", re.IGNORECASE)
+def _last_name(node: ast.expr) -> str:
+    """The name a value is read by (``wd``, the ``weight_decay`` of ``self.weight_decay``)."""
+    return node.id if isinstance(node, ast.Name) else getattr(node, "attr", "")
+
+
+_DECAY = re.compile(r"\b(\w*decay\w*|wd|lambda_?|lam)\b", re.IGNORECASE)
+_RATE = re.compile(r"\blr\b|learning_rate|step_size", re.IGNORECASE)
 _UNIFORM = frozenset({"uniform", "uniform_"})
 _BOUNDS = frozenset({"low", "high", "a", "b", "from", "to"})
 
