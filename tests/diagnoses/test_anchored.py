@@ -490,32 +490,3 @@ def test_an_adam_without_its_correction_and_a_decay_without_the_rate_are_placed(
     assert anchored(decay, ast.parse(right).body, right).located == ""
     clamp = UNCORRECTED.replace("(1 - self.weight_decay)", "(1 - np.clamp(g, 0, 1))")
     assert anchored(decay, ast.parse(clamp).body, clamp).located == ""
-
-
-FANS = """
-import numpy as np
-
-
-def init_weights(nin, nout, method):
-    if method == "xavier":
-        return np.random.randn(nin, nout) * np.sqrt(1 / nin)
-    return np.random.randn(nin, nout) * np.sqrt(2 / nin)
-
-
-def scale(x):
-    return x / 2
-"""
-
-
-def test_a_spread_whose_root_holds_another_fan_is_placed_at_its_roots():
-    """(held-out learners' Xavier drawn with LeCun's scale) "`fan_in` used where `(fan_in +
-    fan_out) / 2` belongs under the square root" was told with no line."""
-    from descent.diagnoses.base import ROOT_TERM
-
-    text = f"sqrt(2) times the expected: `fan_in` used where `(fan_in + fan_out) / 2` {ROOT_TERM}"
-    code = ast.parse(FANS).body
-    said = anchored(Claim(("s",), text, "factor"), code, FANS)
-    assert said.located.startswith("lines 7, 8 write that square root (line 7 (in `init_weights`)")
-    # near misses: another cause places nothing, and code with no root has nowhere to place it
-    assert anchored(Claim(("s",), "a spread too small", "factor"), code, FANS).located == ""
-    assert anchored(Claim(("s",), text, "factor"), code[2:], FANS).located == ""

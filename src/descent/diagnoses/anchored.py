@@ -10,9 +10,8 @@ check), a bias correction read with the step's power left out at the lines that 
 ``1 - beta1`` (code that keeps no step counter, which no edit can give a power), and a softmax
 told that one maximum is subtracted for every row, where each row needs its own, at the line
 that subtracts ``np.max(x)`` taken over every entry; an initializer whose spread is read as a
-standard deviation given as a uniform's bound at the lines that write that bound, a spread whose
-root holds one quantity where another belongs (a fan) at the lines that take a square root, and a
-GELU in its tanh approximation at the lines that call ``tanh``; an Adam matched to the paper's
+standard deviation given as a uniform's bound at the lines that write that bound, and a GELU in
+its tanh approximation at the lines that call ``tanh``; an Adam matched to the paper's
 rearranged step (eps added to the root of the uncorrected average) at the lines that add a
 stability term to a square root; a sigmoid backward matched to the input used in ``x * (1 -
 x)`` at the lines that write that product; an Adam without its bias correction at its step
@@ -33,7 +32,7 @@ import math
 import re
 from dataclasses import replace
 
-from .base import BIAS_CORRECTION, OWN_MAXIMUM, ROOT_TERM, STD_AS_BOUND
+from .base import BIAS_CORRECTION, OWN_MAXIMUM, STD_AS_BOUND
 from .base import UNDER_ROOT as UNDER_ROOT_WORDS
 from .claims import Claim
 from .edit_context import STABILITY
@@ -72,8 +71,6 @@ def anchored(
         lines, noun = _whole_maximum(code), "maximum of the whole input"
     if STD_AS_BOUND in claim.text:
         lines, noun = _uniform_bounds(code), "bound"
-    if ROOT_TERM in claim.text:  # (a spread read off draws: the root that computes it)
-        lines, noun = _called(code, "sqrt"), "square root"
     if claim.misconception == TANH_APPROXIMATION:
         lines, noun = _called(code, "tanh"), "approximation"
     if claim.misconception == INPUT_AS_OUTPUT:

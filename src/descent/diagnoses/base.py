@@ -28,7 +28,6 @@ LOG_PROBABILITIES = "compute log-probabilities directly"  # the fix of a log of 
 BIAS_CORRECTION = "a bias correction that divides by"  # a correction read with its power left out
 OWN_MAXIMUM = "needs its own (x.max(dim="  # a shift by the whole input's maximum, read off NaN
 STD_AS_BOUND = "standard deviation used as a uniform's bound"  # a spread read off drawn values
-ROOT_TERM = "belongs under the square root"  # a spread whose root holds another fan, say
 
 # Two results are "the same" for a hypothesis when they agree this closely: tighter than any
 # difference between two plausible formulas, looser than float64 rounding through a few ops.

@@ -45,7 +45,7 @@ from collections.abc import Mapping, Sequence
 
 import torch
 
-from .base import ROOT_TERM, STD_AS_BOUND, Diagnosis, Estimate
+from .base import STD_AS_BOUND, Diagnosis, Estimate
 from .values import either, mistyped
 
 #: How many standard errors an estimate may lie from a candidate and still fit it.
@@ -128,7 +128,8 @@ def _forms(named: Mapping[str, float], constants: bool) -> list[tuple[float, str
                     (a / b, f"{n}/{m} times the expected: {m} used where {n} belongs"),
                     (
                         math.sqrt(a / b),
-                        f"sqrt({n}/{m}) times the expected: {m} used where {n} {ROOT_TERM}",
+                        f"sqrt({n}/{m}) times the expected: {m} used where {n} belongs "
+                        "under the square root",
                     ),
                 ]
     for c, times, divided in _CONSTANTS if constants else ():
