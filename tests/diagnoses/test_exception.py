@@ -221,7 +221,8 @@ def test_a_method_written_without_self_is_named():
 
     found = raised(error_of(lambda: Net().sigmoid_derivative(1.0)))
     assert found.kind == "argument" and "`sigmoid_derivative` of `Net`" in found.text
-    assert "without `self`" in found.text
+    # the words cannot tell a self left out from a parameter left out: both are said
+    assert "without `self`" in found.text and "without a parameter its caller passes" in found.text
     # near misses: a function given too many arguments, or a method two arguments short
     assert raised(TypeError("f() takes 1 positional argument but 2 were given")) is None
     assert raised(TypeError("Net.f() takes 1 positional argument but 3 were given")) is None

@@ -15,7 +15,16 @@ from __future__ import annotations
 import ast
 import copy
 
-from .edit_nodes import CLIPS, LIBRARIES, callee, is_rooted, method_call, root_of_power, with_args
+from .edit_nodes import (
+    CLIPS,
+    LIBRARIES,
+    callee,
+    is_number,
+    is_rooted,
+    method_call,
+    root_of_power,
+    with_args,
+)
 from .syntax import substituted
 
 _EXTREMES = {"min": "max", "max": "min", "amin": "amax", "amax": "amin"}
@@ -439,18 +448,14 @@ def _relu_of(node: ast.AST) -> ast.expr | None:
     below = {k.arg: k.value for k in node.keywords}
     builtin = name == "max" and isinstance(node.func, ast.Name)  # `np.max(x, 0)`: an axis
     if (name == "maximum" or builtin) and len(args) == 2 and not below:
-        zero = [i for i, a in enumerate(args) if _zero(a)]
+        zero = [i for i, a in enumerate(args) if is_number(a, 0)]
         return args[1 - zero[0]] if len(zero) == 1 else None
     if name in CLIPS and len(args) >= 1:
         low = args[1] if len(args) > 1 else below.get("min", below.get("a_min"))
         high = args[2] if len(args) > 2 else below.get("max", below.get("a_max"))
         unbounded = high is None or isinstance(high, ast.Constant) and high.value is None
-        return args[0] if low is not None and _zero(low) and unbounded else None
+        return args[0] if low is not None and is_number(low, 0) and unbounded else None
     return args[0] if name == "relu" and len(args) == 1 and not below else None
-
-
-def _zero(node: ast.expr) -> bool:
-    return isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value == 0
 
 
 CALL_SLIPS = (

@@ -335,8 +335,10 @@ def _is_name(node: ast.AST, name: str) -> bool:
 
 def _from_math(node: ast.AST, source: str) -> bool:
     """``node`` is a bare name that the module imports from ``math`` (anywhere in its text)."""
-    names = imported(source, "math") if isinstance(node, ast.Name) else frozenset()
-    return isinstance(node, ast.Name) and (node.id in names or "*" in names)
+    if not isinstance(node, ast.Name):
+        return False
+    names = imported(source, "math")
+    return node.id in names or "*" in names
 
 
 class _Exp(ast.NodeTransformer):

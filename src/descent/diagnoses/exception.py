@@ -25,8 +25,9 @@ turns a known exception into a failure passes ``generic=lambda: raised(error)``)
   used as its transpose (kind ``layout``);
 - ``descriptor '__init__' requires a 'super' object``: ``super.__init__(self)``, the method
   looked up on the class ``super`` itself where ``super()`` belongs (kind ``operator``);
-- ``Net.f() takes 1 positional argument but 2 were given``: a method written without ``self``,
-  handed the object first (kind ``argument``);
+- ``Net.f() takes 1 positional argument but 2 were given``: a method written without ``self``
+  (handed the object first) or without a parameter its caller passes; both said (kind
+  ``argument``);
 - ``expected m1 and m2 to have the same dtype, but got: float != double`` (and torch's other
   wordings of two dtypes meeting in one operation): a tensor built with a hard-coded dtype next
   to one in the inputs' (kind ``dtype``).
@@ -312,17 +313,19 @@ def _unbound_super(text: str) -> Diagnosis | None:
 
 def _no_self(text: str) -> Diagnosis | None:
     """A method given one argument more than it takes (``Net.sigmoid_derivative() takes 1
-    positional argument but 2 were given``): written without ``self``, it is handed the object
-    first when called on one."""
+    positional argument but 2 were given``). Its text cannot tell the two ways apart, so both
+    are said: written without ``self`` (handed the object first when called on one), or without
+    a parameter its caller passes (a ``backward(self, dy)`` called as ``backward(dy, cache)``)."""
     match = _NO_SELF.search(text)
     if match is None or int(match.group(4)) != int(match.group(3)) + 1:
         return None
     owner, method = match.group(1), match.group(2)
     return Diagnosis(
         "argument",
-        f"the method `{method}` of `{owner}` is defined without `self` as its first parameter: "
-        f"called on an object (`self.{method}(...)`), it is handed that object before the "
-        "arguments you pass, one more than it takes",
+        f"the method `{method}` of `{owner}` is called with one argument more than its "
+        "parameters take: it is defined without `self` as its first parameter (a call on an "
+        f"object, `self.{method}(...)`, hands it that object first), or without a parameter "
+        "its caller passes",
     )
 
 

@@ -236,8 +236,9 @@ MODULES: tuple[Module, ...] = (
         "the exception raised; type names",
         "an exception raised, type names returned, the accuracy of a solve.",
         "an overflow or a division by zero, a recursion as deep as the data, a reflected operator "
-        "missing, a method looked up on `super` itself or written without `self`, a product the "
-        "wrong way round (torch's words or NumPy's), a None operand, two dtypes in one operation; "
+        "missing, a method looked up on `super` itself or given one argument too many, a "
+        "product the wrong way round (torch's words or NumPy's), a None operand, two dtypes in "
+        "one operation; "
         "`typed`, `ill_conditioned` and `overflowed_past_exp`, readers a grader passes",
         stage="by the exception; readers",
     ),

@@ -444,9 +444,7 @@ def _repairs(
                 fixed.append(i)
             elif stops and not fixed and _marked(record):
                 gains.append(_gain(record, theirs, trial.items))
-            elif (
-                not stops and not fixed and min(gains, default=1) > 0
-            ):  # past a record with no gain: none
+            elif not stops and not fixed and min(gains, default=1) > 0:  # (after a 0: none)
                 ran = id(record) in trial.crashed and theirs is not None
                 gains.append(1 if ran else _gain(record, theirs, trial.items))
         if len(fixed) < len(trial.failing):  # (all run: as few failing as MISSES, or some fixed)
