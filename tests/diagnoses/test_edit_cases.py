@@ -141,3 +141,44 @@ def test_a_case_of_its_own_for_one_value_takes_the_general_path():
     exec(compile(edit.source, "<edited>", "exec"), space)  # noqa: S102 - the test's text
     assert space["first_moment"](0.0, 1.0, 0) == pytest.approx(0.1)
     assert not [e for e in edits(OWN_CASES, "picked") if "a case of its own" in e.text]
+
+
+BOTH_BRANCHES = """
+class SGD:
+    def step(self, p, g):
+        if self.m > 0:
+            self.v = self.m * self.v - self.lr * g
+            p = p + self.v
+        if self.m > 0 and self.nesterov:
+            self.v = self.m * self.v - self.lr * g
+            p = p + self.m * self.v - self.lr * g
+        return p
+
+
+def relu_grad(x):
+    if x > 0:
+        return 1.0
+    if x <= 0:
+        return 0.0
+"""
+
+
+def test_two_branches_that_both_run_are_made_to_exclude_each_other():
+    """(a held-out learner's from-scratch framework) momentum's block and Nesterov's block both
+    ran with nesterov=True, one `if` after the other: the first made to skip where the second's
+    test holds, at the first's line, and the reverse at the second's. Tests that cannot both
+    hold still get the edits; the repair search keeps only one that mends a failing check."""
+    found = [e for e in edits(BOTH_BRANCHES, "SGD.step") if "exclude each other" in e.text]
+    assert [e.line for e in found] == [4, 7]
+    first = found[0]
+    assert first.kind == "branch"
+    assert "`if self.m > 0:` also runs where `self.m > 0 and self.nesterov` holds" in first.text
+    space: dict = {}
+    exec(compile(first.source, "<edited>", "exec"), space)  # noqa: S102 - the test's text
+    opt = space["SGD"]()
+    opt.m, opt.lr, opt.v, opt.nesterov = 0.9, 0.1, 1.0, True
+    # only Nesterov's step: v = 0.9 - 0.1 * 2 = 0.7; p = 1 + 0.9 * 0.7 - 0.2
+    assert opt.step(1.0, 2.0) == pytest.approx(1.43)
+    opt.v, opt.nesterov = 1.0, False
+    assert opt.step(1.0, 2.0) == pytest.approx(1.7)  # momentum alone still runs
+    assert len([e for e in edits(BOTH_BRANCHES, "relu_grad") if "exclude" in e.text]) == 2

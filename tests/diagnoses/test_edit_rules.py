@@ -165,6 +165,20 @@ def test_parentheses_missing_around_a_part_are_added():
     assert all("parentheses are missing" in t for t in missing)
 
 
+CONDITIONAL = """
+def jacobian_entry(f, i, j):
+    return f[i] * (1 if i == j else 0 - f[j])
+"""
+
+
+def test_a_conditional_that_takes_a_whole_difference_as_its_else_value_is_grouped():
+    """(a held-out learner's softmax Jacobian) `1 if i == j else 0 - f[j]` subtracts `f[j]`
+    only off the diagonal: the conditional is grouped before the subtraction."""
+    [(said, edited)] = _texts(CONDITIONAL, "jacobian_entry", "grouping")
+    assert edited.splitlines()[-1].strip() == "return f[i] * ((1 if i == j else 0) - f[j])"
+    assert "takes all of `0 - f[j]` as its else-value: the `- f[j]` applies only when" in said
+
+
 def test_a_mean_and_a_sum_are_swapped():
     source = "def db(dout):\n    return dout.mean(axis=0) + dout.sum()\n"
     found = _texts(source, "db", "reduction")

@@ -86,3 +86,35 @@ def own_case(node, ctx):
     new.test = ast.Constant(general)
     case = f"{ctx.quote(test.left)} == {test.comparators[0].value}"
     yield "branch", f"`if {ctx.quote(test)}:` {OWN_CASE.format(case)}", new
+
+
+BOTH = "also runs where {} holds: the two cases exclude each other, and only one belongs to run"
+
+
+def both_branches(node, ctx):
+    """Two ``if`` statements in a row of one block, neither with an ``else``, whose tests can
+    both hold (``if m > 0:`` then ``if m > 0 and nesterov:``): each in turn made to skip where
+    the other's test holds, as an ``elif`` (or a test of the other case first) would."""
+    if not (node is ctx.function or isinstance(node, (ast.For, ast.If, ast.With))):
+        return  # a block whose edit the search places at the statement changed
+    for block in ("body", "orelse"):
+        body = getattr(node, block, None)
+        if not isinstance(body, list):
+            continue
+        for i in range(len(body) - 1):
+            first, second = body[i], body[i + 1]
+            if not (_plain_if(first) and _plain_if(second)):
+                continue
+            for index, runs, other in ((i, first, second), (i + 1, second, first)):
+                changed = copy.copy(runs)
+                changed.test = ast.BoolOp(
+                    ast.And(), [runs.test, ast.UnaryOp(ast.Not(), copy.deepcopy(other.test))]
+                )
+                new = copy.copy(node)
+                setattr(new, block, [*body[:index], changed, *body[index + 1 :]])
+                said = f"`if {ctx.quote(runs.test)}:` {BOTH.format(f'`{ctx.quote(other.test)}`')}"
+                yield "branch", said, new
+
+
+def _plain_if(node: ast.AST) -> bool:
+    return isinstance(node, ast.If) and not node.orelse

@@ -22,7 +22,7 @@ from .edit_calls import (
     uniform_draw,
     unsquared,
 )
-from .edit_cases import own_case, refusal, zero_divisor
+from .edit_cases import both_branches, own_case, refusal, zero_divisor
 from .edit_context import Context, bound
 from .edit_names import lag, near_name, other_name, undefined_name, unset_attribute
 from .edit_nodes import (
@@ -526,6 +526,12 @@ def _grouping(node, ctx):
         if isinstance(inner, ast.BinOp) and isinstance(inner.op, (ast.Add, ast.Sub)):
             product = with_args(node, [node.args[0], inner.left])
             yield "grouping", said, ast.BinOp(product, inner.op, inner.right)
+    if isinstance(node, ast.IfExp) and isinstance(node.orelse, ast.BinOp):  # `1 if c else 0 - f`
+        tail = node.orelse
+        rest = f"{symbol(tail.op)} {ctx.quote(tail.right)}"
+        said = f"`{ctx.quote(node)}` takes all of `{ctx.quote(tail)}` as its else-value"
+        grouped = ast.BinOp(ast.IfExp(node.test, node.body, tail.left), tail.op, tail.right)
+        yield "grouping", f"{said}: the `{rest}` applies only when the test fails", grouped
     if not isinstance(node, ast.BinOp) or type(node.op) not in PRECEDENCE:
         return
     # parentheses around a part (`a * (b - c)`), or missing (`a ** k - 1` for `a ** (k - 1)`)
@@ -725,6 +731,7 @@ RULES: tuple[Rule, ...] = (
     zero_divisor,
     refusal,
     own_case,
+    both_branches,
     _ignored_input,
     _root,
     _root_term,
