@@ -490,3 +490,46 @@ def test_an_adam_without_its_correction_and_a_decay_without_the_rate_are_placed(
     assert anchored(decay, ast.parse(right).body, right).located == ""
     clamp = UNCORRECTED.replace("(1 - self.weight_decay)", "(1 - np.clamp(g, 0, 1))")
     assert anchored(decay, ast.parse(clamp).body, clamp).located == ""
+
+
+DEFAULTS = """
+def adagrad_step(param, grad, state, lr=1e-2, eps=1e-10):
+    s = state.get("sum", 0) + grad ** 2
+    return param - lr * grad / s ** 0.5, {"sum": s}
+
+
+def adam_step(param, grad, m, lr=1e-3, eps=1e-8):
+    return param - lr * m / (grad ** 2 + 1e-10)
+
+
+def rms_step(param, grad, eps=1e-6):
+    return param - grad / (grad ** 2 + eps)
+"""
+LEFT_OUT = (
+    "your result is what the reference gives when `eps`, left out by the call, defaults to "
+    "{used} instead of {expected}: check the default in the signature"
+)
+
+
+def test_a_default_read_off_the_values_is_said_of_the_student_s_signature():
+    """(a held-out Colby College AdaGrad with no eps, a MatrixSlow Adam that types 1e-10 in)
+    a signature that gives the expected default is not the mistake: the words say the code
+    does not use the parameter, at the lines that write the constant used; a signature that
+    gives another default is the line."""
+    tree = ast.parse(DEFAULTS)
+
+    def told(function: str, used: str, expected: str) -> Claim:
+        code = [n for n in tree.body if getattr(n, "name", "") == function]
+        text = LEFT_OUT.format(used=used, expected=expected)
+        return anchored(Claim(("rerun", "eps"), text, "argument"), code, DEFAULTS)
+
+    unread = told("adagrad_step", "0", "1e-10")
+    assert "your signature's default is 1e-10, so the code does not use the `eps`" in unread.text
+    assert "check the default in the signature" not in unread.text and unread.located == ""
+    typed = told("adam_step", "1e-10", "1e-08")
+    assert typed.located == (
+        "line 8 (in `adam_step`): `return param - lr * m / (grad ** 2 + 1e-10)` writes that constant"
+    )
+    other = told("rms_step", "1e-06", "1e-08")
+    assert other.text.endswith("check the default in the signature")
+    assert other.located == "line 11: the signature gives `eps` that default"

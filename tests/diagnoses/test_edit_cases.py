@@ -182,3 +182,39 @@ def test_two_branches_that_both_run_are_made_to_exclude_each_other():
     opt.v, opt.nesterov = 1.0, False
     assert opt.step(1.0, 2.0) == pytest.approx(1.7)  # momentum alone still runs
     assert len([e for e in edits(BOTH_BRANCHES, "relu_grad") if "exclude" in e.text]) == 2
+
+
+FIRST_CALLS = """
+class Momentum:
+    def update(self, node, gradient):
+        if node not in self.v:
+            self.v[node] = gradient
+        else:
+            self.v[node] = self.momentum * self.v[node] - self.lr * gradient
+        node.value = node.value + self.v[node]
+
+
+def averages(state, key, g, b1, b2):
+    if key in state:
+        state[key] = b1 * state[key] + (1 - b1) * g
+    else:
+        state[key] = g
+    return state[key]
+"""
+
+
+def test_a_first_call_with_a_formula_of_its_own_takes_the_general_update_from_zeros():
+    """(held-out learners of MatrixSlow, a Chinese textbook's framework) the first call stores
+    the gradient as the velocity, `if node not in self.v: self.v[node] = gradient`: the first
+    branch made the general update with the velocity taken as 0, whichever branch is first."""
+    [edit] = [e for e in edits(FIRST_CALLS, "Momentum.update") if "first call" in e.text]
+    assert edit.line == 5 and edit.kind == "branch"  # the first call's own line
+    assert "`if node not in self.v:` gives the first call a formula of its own" in edit.text
+    assert (
+        "(`self.v[node] = gradient`), where the general update from a state of zeros" in edit.text
+    )
+    assert "self.v[node] = self.momentum * 0 - self.lr * gradient" in edit.source
+    [edit] = [e for e in edits(FIRST_CALLS, "averages") if "first call" in e.text]
+    space: dict = {}
+    exec(compile(edit.source, "<edited>", "exec"), space)  # noqa: S102 - the test's text
+    assert space["averages"]({}, "w", 2.0, 0.9, 0.99) == pytest.approx(0.2)

@@ -539,6 +539,27 @@ def test_a_tanh_derivative_without_its_square_gets_it():
     assert any(e.endswith("return (1 - np.tanh(x)) * (1 - y ** 2)") for e in powers), powers
 
 
+def test_a_norm_where_its_square_belongs_gets_the_square():
+    """(held-out Holberton School learners) an L2 penalty `lam / 2 * np.linalg.norm(w)`: the
+    Frobenius norm is the root of the sum of squares the penalty needs."""
+    source = "def cost(w, lam):\n    return lam / 2 * np.linalg.norm(w, ord='fro')\n"
+    assert _told(
+        _texts(source, "cost", "power"),
+        "`np.linalg.norm(w, ord='fro')` is the square root of a sum of squares",
+        "return lam / 2 * np.linalg.norm(w, ord='fro') ** 2",
+    )
+
+
+def test_a_rate_and_a_parameter_in_each_other_s_places_are_swapped_back():
+    """(a held-out Holberton School Adam) `alpha - var * step` where `var - alpha * step`
+    belongs: two of the function's arguments swapped; a name that is no argument is not."""
+    source = "def adam(alpha, var, d):\n    w = alpha - var * d\n    return w + cache * d\n"
+    found = _texts(source, "adam", "swap")
+    assert _told(found, "`alpha` and `var` in `alpha - var * d` are in each other's places", "")
+    assert any("w = var - alpha * d" in e for _, e in found)
+    assert not [t for t, _ in found if "`cache`" in t]
+
+
 LEADING_MINUS = """
 import numpy as np
 

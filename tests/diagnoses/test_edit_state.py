@@ -236,6 +236,37 @@ def test_a_backward_without_a_factor_its_forward_kept_gets_it():
     assert not [t for t, _ in found if "lacks the factor `self.mask`" in t]
 
 
+WRAPPED_LAYER = """
+import numpy as np
+
+
+class Dropout:
+    def __init__(self, layer, p=0.5):
+        self.layer, self.p = layer, p
+
+    def __call__(self, x):
+        self.x = self.layer(x)
+        self.mask = (np.random.rand(*self.x.shape) > self.p) / (1 - self.p)
+        return self.x * self.mask
+
+    def grad(self, in_gradient):
+        return self.layer.grad(in_gradient)
+"""
+
+
+def test_a_gradient_handed_on_without_the_forward_s_factor_gets_it_on_the_way_in():
+    """(a held-out Saarland NNTI dropout around a layer) the forward is `__call__`, the backward
+    `grad` hands the incoming gradient to the wrapped layer untouched: the mask is put on the
+    gradient where it goes in."""
+    found = _texts(WRAPPED_LAYER, "Dropout.grad", "factor")
+    masked = [(t, f) for t, f in found if "`in_gradient` goes on in" in t]
+    assert [f.splitlines()[-1].strip() for _, f in masked] == [
+        "return self.layer.grad(in_gradient * self.x)",
+        "return self.layer.grad(in_gradient * self.mask)",
+    ]
+    assert "without the factor `self.mask` that the forward multiplies by" in masked[1][0]
+
+
 SQUARED = """
 import numpy as np
 
@@ -322,3 +353,30 @@ def test_an_attribute_of_an_imported_module_is_never_stored_back():
     said = [t for t, _ in _texts(TIMED, "Layer.forward", "stored")]
     assert not [t for t in said if "time.time" in t]
     assert [t for t in said if "`t` is computed from `self.t`" in t]
+
+
+WRITTEN_OVER = """
+def adam(alpha, beta1, beta2, epsilon, var, grad, v, s, t):
+    v = beta1 * v + (1 - beta1) * grad
+    s = beta2 * s + (1 - beta2) * grad ** 2
+    v = v / (1 - beta1 ** t)
+    s = s / (1 - beta2 ** t)
+    var = var - alpha * (v / (s ** 0.5 + epsilon))
+    return var, v, s
+"""
+
+
+def test_state_written_over_by_a_value_derived_from_it_gets_a_name_of_its_own():
+    """(a held-out Holberton School Adam) the bias-corrected moments written over the moments
+    the function returns for its next call: each alone, then both at once, the step reading
+    the derived values and the return the state."""
+    found = _texts(WRITTEN_OVER, "adam", "state")
+    assert len(found) == 3
+    said, edited = found[-1]
+    assert (
+        "`v = v / (1 - beta1 ** t)` (line 5) and `s = s / (1 - beta2 ** t)` (line 6) write" in said
+    )
+    assert "v_derived = v / (1 - beta1 ** t)" in edited
+    assert "var = var - alpha * (v_derived / (s_derived ** 0.5 + epsilon))" in edited
+    assert edited.splitlines()[-1].strip() == "return (var, v, s)"
+    assert "`v = v / (1 - beta1 ** t)` writes over the state" in found[0][0]

@@ -265,6 +265,30 @@ def test_the_float64_retry_is_a_declared_stage(monkeypatch):
     assert failure() is None or not failure().fact
 
 
+def test_a_stage_that_raises_keeps_what_the_stages_before_it_named(monkeypatch):
+    """(the CUDA lane's lost overflow readings) a later stage whose reading raises (a mask built
+    on another device than the result) leaves the earlier stages' finding standing."""
+
+    class Impl:
+        f = staticmethod(lambda v: torch.exp(v) / torch.exp(v))  # NaN where exp overflows
+
+    def failure():
+        check = Checker(Impl(), None, None)  # type: ignore[arg-type]
+        with pytest.raises(GradingFailure) as raised:
+            check.matches(lambda m: m.f(torch.tensor([10.0, 100.0])), "f", expected=torch.ones(2))
+        return raised.value.resolve().found
+
+    def raises(case):
+        raise RuntimeError("Expected all tensors to be on the same device")
+
+    named = order.function
+    bound = "input.overflow_bound"  # a stage that runs after a reading of NaN, on its own code
+    monkeypatch.setattr(order, "function", lambda n: raises if n == bound else named(n))
+    kept = tuple(s for s in order.STAGES if s.function in ("values.diagnose_case", bound))
+    monkeypatch.setattr(order, "STAGES", kept)
+    assert len(kept) == 2 and failure().kind == "stability"
+
+
 def test_the_reruns_are_the_ones_declared(monkeypatch):
     def recipe(m):
         return m.init.calculate_gain("leaky_relu")

@@ -56,6 +56,8 @@ def anchored(
     lines."""
     if claim.located or not code or not text:
         return claim
+    if _LEFT_OUT.search(claim.text):
+        return _default_read(claim, code, text.splitlines())
     numbers, noun = _named(claim)
     written_lines = text.splitlines()
     lines = _writing(code, numbers) if numbers else []
@@ -103,6 +105,71 @@ def anchored_all(
         [anchored(c, code, text, exercise) for c in parts],
         {k: f and anchored(f, code, text, exercise) for k, f in facts.items()},
     )
+
+
+# a parameter's default read off the values: "when `eps`, left out by the call, defaults to 0
+# instead of 1e-10: check the default in the signature"
+_LEFT_OUT = re.compile(r"`(\w+)`, left out by the call, defaults to (\S+) instead of ([^\s:(]+)")
+_SIGNATURE = ": check the default in the signature"
+
+
+def _default_read(claim: Claim, code: list[ast.AST], text: list[str]) -> Claim:
+    """A default read off the values, said of the student's signatures that take the parameter:
+    where one writes another default, that line; where every one writes the expected default,
+    the default is not what the code uses, and the words say so (a parameter never read, a
+    constant in its place, at the lines that write that constant) instead of sending the
+    student to a signature that is right."""
+    found = _LEFT_OUT.search(claim.text)
+    assert found is not None
+    name, used, expected = found.groups()
+    defaults = [d for part in code for d in _defaults_of(part, name)]
+    if not defaults or _SIGNATURE not in claim.text:
+        return claim
+    other = [(line, v) for line, v in defaults if v is None or not _same(v, expected)]
+    if other:
+        line, _ = other[0]
+        return replace(claim, located=f"line {line}: the signature gives `{name}` that default")
+    said = (
+        f": your signature's default is {expected}, so the code does not use the `{name}` it "
+        f"is given (is `{name}` read where it belongs, or a constant written in its place?)"
+    )
+    claim = replace(claim, text=claim.text.replace(_SIGNATURE, said))
+    lines = _writing(code, {float(used)}) if _literal_text(used) else []
+    return (
+        replace(claim, located=_said(lines, code, text, "constant"))
+        if 0 < len(lines) <= MOST
+        else claim
+    )
+
+
+def _literal_text(text: str) -> bool:
+    """``text`` is a number other than 0 (a constant typed in; 0 is an argument left out)."""
+    try:
+        return float(text) != 0
+    except ValueError:
+        return False
+
+
+def _defaults_of(tree: ast.AST, name: str) -> list[tuple[int, float | None]]:
+    """(line, default) of each function of ``tree`` with a parameter ``name`` that has one
+    (``None``: a default that is no number)."""
+    out = []
+    for fn in ast.walk(tree):
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        args = fn.args.args + fn.args.kwonlyargs
+        given = dict(zip([a.arg for a in fn.args.args][-len(fn.args.defaults) :], fn.args.defaults))
+        given.update({a.arg: d for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults) if d})
+        if name in {a.arg for a in args} and name in given:
+            out.append((fn.lineno, _literal(given[name])))
+    return out
+
+
+def _same(value: float, text: str) -> bool:
+    try:
+        return math.isclose(value, float(text), rel_tol=1e-9)
+    except ValueError:
+        return False
 
 
 def _named_for(lines: list[int], code: list[ast.AST], exercise: str | None) -> list[int]:

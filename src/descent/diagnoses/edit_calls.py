@@ -196,7 +196,14 @@ def _lone_value(expression: ast.expr) -> ast.expr | None:
 
 def unsquared(node, ctx):
     """``1 - t`` where a tanh's derivative ``1 - t ** 2`` belongs (``t`` a tanh, or the
-    forward's output it cached): the square left out."""
+    forward's output it cached), and a norm where its square belongs (an L2 penalty written
+    ``lam / 2 * np.linalg.norm(w)``): the square left out."""
+    if isinstance(node, ast.Call) and callee(node) == "norm":
+        said = (
+            f"`{ctx.quote(node)}` is the square root of a sum of squares, where the sum of "
+            "squares itself (the norm squared) belongs"
+        )
+        yield "power", said, ast.BinOp(node, ast.Pow(), ast.Constant(2))
     if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub)):
         return
     right = node.right

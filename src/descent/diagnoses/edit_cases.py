@@ -118,3 +118,57 @@ def both_branches(node, ctx):
 
 def _plain_if(node: ast.AST) -> bool:
     return isinstance(node, ast.If) and not node.orelse
+
+
+FIRST = "gives the first call a formula of its own ({}), where the general update from a state of zeros belongs"
+
+
+def first_call(node, ctx):
+    """``if key not in state:`` (or ``in``) with a first value of its own, ``state[key] = g``,
+    and the general update in the other branch (``state[key] = m * state[key] - lr * g``):
+    the first branch given the general update with the state it reads taken as 0, at once for
+    every value both branches assign (Adam's two averages)."""
+    test = node.test if isinstance(node, ast.If) else None
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and node.orelse):
+        return
+    if not isinstance(test.ops[0], (ast.In, ast.NotIn)):
+        return
+    first, general = (
+        (node.body, node.orelse) if isinstance(test.ops[0], ast.NotIn) else (node.orelse, node.body)
+    )
+    updates = {_target(s): s.value for s in general if _target(s)}
+    changed, quoted = [], []
+    for s in first:
+        key = _target(s)
+        update = updates.get(key) if key else None
+        if update is None or key not in {ast.unparse(n) for n in ast.walk(update)}:
+            changed.append(s)
+            continue
+        changed.append(ast.Assign(s.targets, _Zeroed(key).visit(copy.deepcopy(update))))
+        quoted.append(f"`{ctx.quote(s)}`")
+    if not quoted:
+        return
+    new = copy.copy(node)
+    if first is node.body:
+        new.body = changed
+    else:
+        new.orelse = changed
+    yield "branch", f"`if {ctx.quote(test)}:` {FIRST.format(' and '.join(quoted))}", new
+
+
+def _target(statement: ast.stmt) -> str | None:
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+        return ast.unparse(statement.targets[0])
+    return None
+
+
+class _Zeroed(ast.NodeTransformer):
+    """Each read of one expression (by its text) replaced by 0."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        if isinstance(node, ast.expr) and ast.unparse(node) == self.text:
+            return ast.Constant(0)
+        return super().generic_visit(node)

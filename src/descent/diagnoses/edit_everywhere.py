@@ -19,6 +19,7 @@ from typing import cast
 from .edit_calls import applied_again
 from .edit_context import Context, frozen
 from .edit_names import undefined_name, unset_attribute
+from .edit_nodes import method_call
 from .edit_rules import (
     TWIN_RULES,
     constant_text,
@@ -148,21 +149,28 @@ def _whole_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, 
     """A reduction over the whole array (``np.max(x)``) written twice or more, made to reduce
     one axis at every place at once (the maximum subtracted in a numerator and again in a
     denominator), or its twin on another line (``np.sum(dZ2)`` and ``np.sum(dZ1)``, a bias
-    gradient for each layer: names' numbers aside, as :func:`_twins_everywhere` reads them)."""
+    gradient for each layer: names' numbers aside, as :func:`_twins_everywhere` reads them),
+    or other reductions of the same array (a batch norm's ``np.mean(Z)`` and ``np.var(Z)``)."""
     seen: dict[str, list[int]] = {}
     walked = list(ast.walk(fn))
     for i, node in enumerate(walked):
         if isinstance(node, ast.Call) and over_everything(node) and not frozen(node):
             seen.setdefault(_TWIN_NAME.sub(r"\1\2'", ast.dump(node)), []).append(i)
-    for places in seen.values():
-        nodes = [cast(ast.Call, walked[i]) for i in places]
-        if len(nodes) < 2:
+            operand = node.func.value if method_call(node) else node.args[0]  # type: ignore[attr-defined]
+            seen.setdefault(f"of {ast.dump(operand)}", []).append(i)
+    done: set[tuple[int, ...]] = set()
+    for key, places in seen.items():
+        if len(places) < 2 or tuple(places) in done:
             continue
+        done.add(tuple(places))
+        nodes = [cast(ast.Call, walked[i]) for i in places]
         lines = sorted({n.lineno for n in nodes})
-        twins = len({ast.dump(n) for n in nodes}) > 1
-        said = f"`{ctx.quote(nodes[0])}` " + (
-            "and each expression written like it " if twins else ""
-        )
+        written = list(dict.fromkeys(f"`{ctx.quote(n)}`" for n in nodes))
+        twins = len(written) > 1
+        if key.startswith("of "):  # reductions of one array, each its own
+            said = " and ".join(written) + " "
+        else:
+            said = written[0] + (" and each expression written like it " if twins else " ")
         said += f"{_places(nodes)} {'reduce' if twins else 'reduces'} over every axis where "
         said += f"{'each' if twins else 'it'} should reduce one and keep it, to broadcast "
         said += "against its input"

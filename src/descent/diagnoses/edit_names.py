@@ -2,7 +2,8 @@
 the one written (``s`` for ``s_corrected``, ``beta1`` for ``beta2``), a name nothing defines
 (``true``, ``o`` for ``0``), an attribute nothing sets (``self.beta`` where the constructor
 sets ``self.bata``), a value one step behind or ahead (a remembered value for its update
-of this call), and any other variable of the function. Part of
+of this call), two of the function's arguments in each other's places (``alpha - var * d``), and
+any other variable of the function. Part of
 :data:`descent.diagnoses.edit_rules.RULES`; the words never name the variable that belongs,
 only the one written (a lag says which way it is off).
 """
@@ -10,6 +11,7 @@ only the one written (a lag says which way it is off).
 from __future__ import annotations
 
 import ast
+import copy
 import difflib
 import functools
 from collections.abc import Iterator
@@ -148,3 +150,21 @@ _OWN = ("self", "cls")  # a method's own object or class, by the names Python's 
 
 def _lagged(used: str, other: str, ctx: Context) -> bool:
     return (used, other) in ctx.updates or (other, used) in ctx.updates
+
+
+def swapped_names(node, ctx):
+    """Two of the function's arguments in each other's places in a step (``alpha - var * d``
+    where ``var - alpha * d`` belongs): ``a +/- b * c`` with ``a`` and a name of ``b * c``."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub))):
+        return
+    given = {a.arg for a in ctx.function.args.args}
+    left, inner = node.left, node.right
+    if not (isinstance(left, ast.Name) and left.id in given and isinstance(inner, ast.BinOp)):
+        return
+    for side in ("left", "right"):
+        other = getattr(inner, side)
+        if isinstance(other, ast.Name) and other.id in given and other.id != left.id:
+            said = f"`{left.id}` and `{other.id}` in `{ctx.quote(node)}` are in each other's places"
+            swapped = copy.copy(inner)
+            setattr(swapped, side, left)
+            yield "swap", said, ast.BinOp(other, node.op, swapped)

@@ -22,9 +22,16 @@ from .edit_calls import (
     uniform_draw,
     unsquared,
 )
-from .edit_cases import both_branches, own_case, refusal, zero_divisor
+from .edit_cases import both_branches, first_call, own_case, refusal, zero_divisor
 from .edit_context import Context, bound
-from .edit_names import lag, near_name, other_name, undefined_name, unset_attribute
+from .edit_names import (
+    lag,
+    near_name,
+    other_name,
+    swapped_names,
+    undefined_name,
+    unset_attribute,
+)
 from .edit_nodes import (
     AXIS_KEYWORDS,
     CLIPS,
@@ -614,6 +621,7 @@ def _order(node, ctx):
         yield kind, said, ast.Tuple(elts, ast.Load())
     if isinstance(node, ast.Attribute) and node.attr == "T":
         yield "order", f"the transpose in `{ctx.quote(node)}` does not belong there", node.value
+    yield from swapped_names(node, ctx)
 
 
 def _operator(node, ctx):
@@ -732,11 +740,13 @@ RULES: tuple[Rule, ...] = (
     refusal,
     own_case,
     both_branches,
+    first_call,
     _ignored_input,
     _root,
     _root_term,
     _statements,
     edit_state.returned_after_update,
+    edit_state.written_over_state,
     stored_back,
     folded_rate,
     forward_factor,

@@ -282,11 +282,13 @@ def forward_factor(node, ctx):
     * self.mask * self.scale``): the factor put on the value returned."""
     if not (isinstance(node, ast.Return) and node.value is not None):
         return
-    forward = _forward_of(ctx) if "backward" in ctx.function.name.lower() else None
+    backward = _BACKWARD.search(ctx.function.name.lower())
+    forward = _forward_of(ctx) if backward else None
     if forward is None:
         return
     written = ast.unparse(ctx.function)
     seen: set[str] = set()
+    upstream = _upstream(ctx.function, node.value)
     for ret in ast.walk(forward):
         if not (isinstance(ret, ast.Return) and ret.value is not None):
             continue
@@ -301,6 +303,48 @@ def forward_factor(node, ctx):
             )
             scaled = ast.BinOp(copy.deepcopy(node.value), op(), copy.deepcopy(factor))
             yield "factor", said, ast.Return(scaled)
+            if upstream is not None:  # `return self.layer.grad(dy)`: the factor on what comes in
+                said = (
+                    f"`{upstream}` goes on in `{ctx.quote(node.value)}` without the factor "
+                    f"`{text}` that the forward multiplies by: its gradient passes through every "
+                    "factor of the forward"
+                )
+                grown = ast.BinOp(ast.Name(upstream, ast.Load()), op(), copy.deepcopy(factor))
+                yield (
+                    "factor",
+                    said,
+                    ast.Return(_Renamed(upstream, grown).visit(copy.deepcopy(node.value))),
+                )
+
+
+# the names of a backward method (`backward`, a course's `grad` or `backprop`) and of the forward
+# its class pairs with it
+_BACKWARD = re.compile(r"backward|grad|backprop|bprop")
+_FORWARDS = ("forward", "__call__", "fprop")
+
+
+def _upstream(fn: ast.FunctionDef, value: ast.expr) -> str | None:
+    """The gradient a backward method is handed (its first argument after ``self``), where
+    ``value`` reads it inside a call (``self.layer.grad(dy)``) rather than as a factor."""
+    args = [a.arg for a in fn.args.args]
+    if len(args) < 2 or args[0] != "self" or not isinstance(value, ast.Call):
+        return None
+    return (
+        args[1]
+        if any(isinstance(n, ast.Name) and n.id == args[1] for n in ast.walk(value))
+        else None
+    )
+
+
+class _Renamed(ast.NodeTransformer):
+    """Each read of a name replaced by an expression."""
+
+    def __init__(self, name: str, new: ast.expr):
+        self.name, self.new = name, new
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        loaded = node.id == self.name and isinstance(node.ctx, ast.Load)
+        return copy.deepcopy(self.new) if loaded else node
 
 
 _ARRAY = (ast.Name, ast.Attribute, ast.Subscript)
@@ -331,7 +375,8 @@ def _forward_of(ctx) -> ast.FunctionDef | None:
     for name, fn in defs.items():
         owner, _, method = name.partition(".")
         if method and fn.lineno == ctx.function.lineno and method == ctx.function.name:
-            return defs.get(f"{owner}.forward")
+            found = [defs[f"{owner}.{f}"] for f in _FORWARDS if f"{owner}.{f}" in defs]
+            return found[0] if found else None
     return None
 
 
@@ -417,3 +462,63 @@ def _stored(stmt: ast.stmt) -> set[str]:
     return {
         n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
     }
+
+
+def written_over_state(node, ctx):
+    """A value the function returns as state for its next call, written over by a value derived
+    from it before the return (Adam's ``v = v / (1 - beta1 ** t)`` then ``return var, v, s``):
+    the derived value given a name of its own, read by the statements after it (the return
+    aside). Each such line alone, then all of them at once. The function's own top-level
+    statements only; ``x += ...`` is an update of the state, not a value derived from it."""
+    if node is not ctx.function:
+        return
+    body = node.body
+    returned = {
+        n.id
+        for s in body
+        if isinstance(s, ast.Return) and s.value is not None
+        for n in ast.walk(s.value)
+        if isinstance(n, ast.Name)
+    }
+    over = [
+        j
+        for j, s in enumerate(body)
+        if isinstance(s, ast.Assign)
+        and len(s.targets) == 1
+        and isinstance(s.targets[0], ast.Name)
+        and s.targets[0].id in returned
+        and s.targets[0].id in _names_read(s.value)
+        and any(_stores(body[i], s.targets[0].id) for i in range(j))  # the state's update first
+    ]
+    for chosen in ([j] for j in over) if len(over) < 2 else [*([j] for j in over), over]:
+        new = list(body)
+        for j in chosen:
+            name = body[j].targets[0].id
+            fresh = f"{name}_derived"
+            renamed = _Renamed(name, ast.Name(fresh, ast.Load()))
+            new[j] = ast.Assign([ast.Name(fresh, ast.Store())], body[j].value)
+            new[j + 1 :] = [
+                s if isinstance(s, ast.Return) else renamed.visit(copy.deepcopy(s))
+                for s in new[j + 1 :]
+            ]
+        lines = [f" (line {body[j].lineno})" if len(chosen) > 1 else "" for j in chosen]
+        quoted = " and ".join(f"`{ctx.quote(body[j])}`{at}" for j, at in zip(chosen, lines))
+        said = (
+            f"{quoted} {'write' if len(chosen) > 1 else 'writes'} over the state the function "
+            "returns for its next call: the value derived from it belongs to this call's step "
+            "alone, the state kept as it was updated"
+        )
+        edited = ast.FunctionDef(**{**dict(ast.iter_fields(node)), "body": new})
+        edited._descent_line = body[chosen[0]].lineno
+        yield "state", said, edited
+
+
+def _names_read(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _stores(statement: ast.stmt, name: str) -> bool:
+    return any(
+        isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
+        for n in ast.walk(statement)
+    )

@@ -91,8 +91,10 @@ def _at(claim: Claim, fixed: Claim) -> Claim:
 # branch past a threshold", which holds of any formula off for large inputs), or what shape
 # their error has, slice by slice ("a constant plus a multiple of `x`", which a layer's weights
 # stepped before its input gradient is computed shows too): a verified repair of the code says
-# more. A branch read at a boundary (x < 0) names which case is wrong: it stays
-WHERE_ONLY = frozenset({"wrong_past_threshold", "slice_term"})
+# more; so does one of the entries whose sign is flipped (a menu of the ways a sign goes wrong,
+# which a parameter and a rate swapped in a step shows on its first step too). A branch read at
+# a boundary (x < 0) names which case is wrong: it stays
+WHERE_ONLY = frozenset({"wrong_past_threshold", "slice_term", "signs_flipped"})
 
 
 def _names_a_cause(claim: Claim) -> bool:
