@@ -159,8 +159,9 @@ def test_a_normal_draw_compared_with_a_probability_becomes_a_uniform_one(draw, u
     found = [
         e for e in edits(source, "mask") if e.kind == "call" and "normal distribution" in e.text
     ]
-    assert len(found) == 1 and f"return {uniform} >= p" in found[0].source
+    assert len(found) == 2 and f"return {uniform} >= p" in found[0].source
     assert "where a uniform draw on [0, 1) belongs" in found[0].text
+    assert f"return 2 * {uniform} - 1 >= p" in found[1].source  # on [-1, 1): an initializer's
 
 
 LATER = """

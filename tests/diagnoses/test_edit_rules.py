@@ -679,3 +679,25 @@ def test_a_floor_s_sign_is_never_flipped():
     said = [t for t, _ in _texts(FLOORED, "bce", "operator")]
     assert said and not [t for t in said if "+` in `y_hat + 1e-8`" in t or "+ 1e-8` is" in t]
     assert _texts(FLOORED, "bce", "term")  # the floor dropped is still tried
+
+
+def test_an_absolute_value_of_what_belongs_with_its_sign_is_dropped():
+    """(a held-out Polytechnique Montréal softmax) `np.absolute(np.max(x, axis=0))` in the
+    denominator alone: the call dropped, its argument kept."""
+    source = "def softmax(x):\n    return np.exp(x) / np.exp(x - np.absolute(np.max(x, axis=0)))\n"
+    assert _told(
+        _texts(source, "softmax", "call"),
+        "`np.absolute(np.max(x, axis=0))` drops the sign of `np.max(x, axis=0)`",
+        "return np.exp(x) / np.exp(x - np.max(x, axis=0))",
+    )
+
+
+def test_a_normal_draw_in_a_uniform_initializer_is_made_uniform_on_both_sides():
+    """(a held-out learner's TinyNet) a Xavier initializer's uniform branch draws
+    `rng.randn(*shape) * sqrt(6 / (fan_in + fan_out))`: a uniform draw on [-1, 1) in its place."""
+    source = "def init(rng, shape, a, b):\n    return rng.randn(*shape) * np.sqrt(6.0 / (a + b))\n"
+    assert _told(
+        _texts(source, "init", "call"),
+        "`rng.randn(*shape)` draws from a normal distribution where a uniform draw belongs",
+        "return (2 * rng.rand(*shape) - 1) * np.sqrt(6.0 / (a + b))",
+    )

@@ -59,6 +59,13 @@ def test_broadcast_over_the_wrong_dimension():
     assert kind(E, got, Inputs()) == "broadcast"
 
 
+def test_a_result_constant_only_to_a_tolerance_is_no_broadcast():
+    """(a held-out MatrixSlow RMSProp) an optimizer's step far below the parameter's size
+    leaves each row equal to the first to a millionth: no value was copied along it."""
+    got = E[:1].expand_as(E) + 1e-9 * torch.arange(E.numel(), dtype=E.dtype).reshape(E.shape)
+    assert kind(E, got, Inputs()) != "broadcast"
+
+
 def test_a_result_constant_everywhere_is_no_broadcast():
     assert kind(E, torch.full_like(E, 5.0), Inputs()) != "broadcast"
 

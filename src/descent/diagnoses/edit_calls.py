@@ -1,13 +1,14 @@
 """Edits of which library call the student made, for a repair search (part of
 :data:`descent.diagnoses.edit_rules.RULES`): the minimum taken where the maximum belongs (or
 the reverse), a variance or a standard deviation divided by n - 1 where n belongs (or a batch
-variance divided by n mixed into a running one), an exp
-whose exponent has the wrong sign, a function applied where its argument belongs as it is, a
-tanh's derivative without its square, and a bound of a clip that does not belong; and the slips of
-:data:`CALL_SLIPS`, tried later (a reduction where the entrywise maximum belongs, a Heaviside
-step's value at 0, an operation inside an exp that belongs outside it, one entry where the whole
-array belongs, a gradient averaged into one number, a cast to float32, a step not held at a
-schedule's end). The words name the kind of mistake and quote the student's call, never the fix.
+variance divided by n mixed into a running one), an exp whose exponent has the wrong sign, a
+function applied where its argument belongs as it is, a tanh's derivative or a norm without its
+square, and a bound of a clip that does not belong; and the slips of :data:`CALL_SLIPS`, tried
+later (a reduction where the entrywise maximum belongs, a Heaviside step's value at 0, an
+operation inside an exp that belongs outside it, one entry where the whole array belongs, a
+gradient averaged into one number, a cast to float32, a step not held at a schedule's end, an
+absolute value taken). The words name the kind of mistake and quote the student's call, never
+the fix.
 """
 
 from __future__ import annotations
@@ -128,7 +129,8 @@ _UNIFORM = {"randn": "rand", "randn_like": "rand_like", "standard_normal": "rand
 
 def uniform_draw(node, ctx):
     """A normal draw where a uniform one on [0, 1) belongs (``torch.randn_like(x) >= p``, a
-    dropout's mask kept with probability P(N(0, 1) >= p)): the uniform draw of that library."""
+    dropout's mask kept with probability P(N(0, 1) >= p)): the uniform draw of that library;
+    and where one on [-1, 1) belongs (``rng.randn(*shape) * bound``, a uniform initializer)."""
     if (
         isinstance(node, ast.Call)
         and callee(node) in _UNIFORM
@@ -141,6 +143,10 @@ def uniform_draw(node, ctx):
             "[0, 1) belongs (a probability is compared with it)"
         )
         yield "call", said, ast.Call(func, node.args, node.keywords)
+        # an initializer's uniform branch written with a normal draw times its bound
+        said = f"`{ctx.quote(node)}` draws from a normal distribution where a uniform draw belongs"
+        twice = ast.BinOp(ast.Constant(2), ast.Mult(), ast.Call(func, node.args, node.keywords))
+        yield "call", said, ast.BinOp(twice, ast.Sub(), ast.Constant(1))
 
 
 _ELEMENTWISE = frozenset({"exp", "tanh", "sigmoid", "softmax", "log_softmax", "relu"})
@@ -465,6 +471,23 @@ def _relu_of(node: ast.AST) -> ast.expr | None:
     return args[0] if name == "relu" and len(args) == 1 and not below else None
 
 
+def absolute_taken(node, ctx):
+    """An absolute value taken of what belongs with its sign (``np.absolute(np.max(x))`` in a
+    softmax's denominator alone): the call dropped, its argument kept."""
+    if not (isinstance(node, ast.Call) and callee(node) in {"abs", "absolute", "fabs"}):
+        return
+    inner = (
+        node.func.value
+        if not node.args and method_call(node)
+        else node.args[0]
+        if node.args
+        else None
+    )
+    if inner is not None:
+        said = f"`{ctx.quote(node)}` drops the sign of `{ctx.quote(inner)}`, which belongs there as it is"
+        yield "call", said, inner
+
+
 CALL_SLIPS = (
     value_for_slope,
     entrywise_extreme,
@@ -476,4 +499,5 @@ CALL_SLIPS = (
     held_at_end,
     small_bound,
     unrooted_spread,
+    absolute_taken,
 )

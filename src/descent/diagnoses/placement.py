@@ -113,14 +113,16 @@ def wrong_edge(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | 
 def wrong_broadcast(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """``got`` does not vary along a dimension along which ``expected`` varies, and does vary
     along another (a result constant everywhere, or counts, show no broadcast): a value
-    broadcast over the wrong dimension, or a reduction repeated."""
+    broadcast over the wrong dimension, or a reduction repeated. A broadcast copies one value:
+    ``got`` is exactly constant there (an optimizer's step far below the parameter's size only
+    looks constant to a tolerance)."""
     if e.dim() < 2 or whole(e) or same(g, g.flatten()[0].expand_as(g)):
         return None
     for k in range(e.dim()):
         if e.shape[k] < 2:
             continue
         first_g, first_e = g.narrow(k, 0, 1), e.narrow(k, 0, 1)
-        if same(g, first_g.expand_as(g)) and not same(e, first_e.expand_as(e)):
+        if torch.equal(g, first_g.expand_as(g)) and not same(e, first_e.expand_as(e)):
             return Diagnosis(
                 "broadcast",
                 f"your result is the same at every index of "
