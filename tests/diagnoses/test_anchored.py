@@ -381,6 +381,13 @@ def test_a_shift_by_the_whole_input_s_maximum_is_placed_on_the_line_that_subtrac
     )
     per_row = [n for n in code if getattr(n, "name", "") == "per_row"]
     assert not anchored(said, per_row, WHOLE_SHIFT).located
+    # (a held-out Saarland learner) placed first by a partial repair of another mistake, at a
+    # line far from any that subtracts the maximum: placed at those lines instead
+    softmax = [n for n in code if getattr(n, "name", "") == "softmax"]
+    elsewhere = replace(said, located="line 15 (in `per_row`): the log of a probability")
+    assert anchored(elsewhere, softmax, WHOLE_SHIFT).located.startswith("line 6 (in `softmax`)")
+    near = replace(said, located="line 7 (in `softmax`): something the repair mends")
+    assert anchored(near, softmax, WHOLE_SHIFT) == near
 
 
 SPREADS = """

@@ -701,3 +701,17 @@ def test_a_normal_draw_in_a_uniform_initializer_is_made_uniform_on_both_sides():
         "`rng.randn(*shape)` draws from a normal distribution where a uniform draw belongs",
         "return (2 * rng.rand(*shape) - 1) * np.sqrt(6.0 / (a + b))",
     )
+
+
+def test_a_stability_term_added_to_a_standard_deviation_is_moved_under_its_root():
+    """(a held-out Holberton School batch norm) `std = np.std(Z, axis=0)`, then
+    `(Z - mean) / (std + epsilon)`: eps under the root with the variance."""
+    source = (
+        "def bn(Z, epsilon):\n    std = np.std(Z, axis=0)\n"
+        "    return (Z - Z.mean(0)) / (std + epsilon)\n"
+    )
+    assert _told(
+        _texts(source, "bn", "eps"),
+        "`std + epsilon` adds `epsilon` to a standard deviation, after its square root",
+        "return (Z - Z.mean(0)) / (std ** 2 + epsilon) ** 0.5",
+    )

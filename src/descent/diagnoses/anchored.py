@@ -53,12 +53,15 @@ def anchored(
     floor it names, as where it is (of those in several functions, the ones in a function or
     class named for ``exercise``, when some are: :func:`_named_for`); ``claim`` as it is where
     it is placed already, names no floor, or the floor is written nowhere or on too many
-    lines."""
-    if claim.located or not code or not text:
+    lines. A cause of a form of its own (a maximum of the whole input, a diagonal) placed by a
+    repair of another mistake, at none of the lines that write that form, is placed at those
+    lines instead (a learner's softmax over the whole batch, told at the log a partial repair
+    mends)."""
+    if not code or not text or claim.located and not _FORMS.search(claim.text):
         return claim
-    if _LEFT_OUT.search(claim.text):
+    if _LEFT_OUT.search(claim.text) and not claim.located:
         return _default_read(claim, code, text.splitlines())
-    numbers, noun = _named(claim)
+    numbers, noun = _named(claim) if not claim.located else (set(), "")
     written_lines = text.splitlines()
     lines = _writing(code, numbers) if numbers else []
     if noun == "floor":  # a log's floor, not the same number guarding a division elsewhere
@@ -84,9 +87,19 @@ def anchored(
     if claim.misconception == DECAY_WITHOUT_RATE:
         lines, noun = _decay_factors(code, written_lines), "decay, without the learning rate"
     lines = _named_for(lines, code, exercise)
-    if not lines or len(lines) > MOST:
+    if not lines or len(lines) > MOST or _near(claim.located, lines):
         return claim
     return replace(claim, located=_said(lines, code, written_lines, noun))
+
+
+# the causes of a form their own lines write, whatever placed them first
+_FORMS = re.compile("|".join(map(re.escape, (OWN_MAXIMUM, STD_AS_BOUND))))
+
+
+def _near(located: str, lines: list[int]) -> bool:
+    """``located`` (a placing already made, or none) names a line within 2 of one of ``lines``."""
+    placed = [int(n) for n in re.findall(r"\bline (\d+)", located)]
+    return any(abs(p - n) <= 2 for p in placed for n in lines)
 
 
 def anchored_all(

@@ -61,7 +61,7 @@ from .edit_shapes import (
     mean_of_row_sums,
     whole_valued,
 )
-from .edit_stable import eps_under_root, shift, small, stable_log, stable_ratio
+from .edit_stable import eps_under_root, shift, small, stable_log, stable_ratio, std_plus_eps
 from .edit_state import accumulated, folded_rate, forward_factor, square_factor, stored_back
 from .edit_types import one_for_all, whole_number
 
@@ -736,6 +736,7 @@ RULES: tuple[Rule, ...] = (
     _constant_for_argument,
     _left_out,
     eps_under_root,
+    std_plus_eps,
     zero_divisor,
     refusal,
     own_case,

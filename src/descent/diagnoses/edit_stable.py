@@ -2,7 +2,8 @@
 unshifted scores shifted by their maximum (a softmax), a log taken of a probability (a sigmoid,
 one minus a sigmoid, a softmax's ratio) written from the scores themselves, ``log(1 + exp(z))``
 written as a softplus, and a sigmoid or a tanh written as a ratio of exps rewritten so that no
-exp overflows into inf / inf. A name is read through to the value it was last given before the
+exp overflows into inf / inf; and a stability term added to a standard deviation moved under
+its root. A name is read through to the value it was last given before the
 line that reads it (``p = sigmoid(z)``, then ``np.log(p)``). The words say what overflows or
 underflows, never the stable form. The rules are part of :data:`descent.diagnoses.edit_rules.RULES`.
 """
@@ -144,6 +145,32 @@ def eps_under_root(node, ctx):
         said = f"the square root in `{ctx.quote(node)}` lacks `{ctx.quote(term)}` under it"
         under = ast.BinOp(copy.deepcopy(inside), ast.Add(), copy.deepcopy(term))
         yield "eps", said, ast.BinOp(under, ast.Pow(), ast.Constant(0.5))
+
+
+def std_plus_eps(node, ctx):
+    """A stability term added to a standard deviation (``std + eps`` where ``std =
+    np.std(Z, axis=0)``, or ``x.std() + eps``): after its square root, where it belongs under
+    the root with the variance."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add)):
+        return
+    for std, term in ((node.left, node.right), (node.right, node.left)):
+        if not STABILITY.search(ast.unparse(term)) or not _a_std(std, ctx):
+            continue
+        said = (
+            f"`{ctx.quote(node)}` adds `{ctx.quote(term)}` to a standard deviation, after its "
+            "square root, where it belongs under the root with the variance"
+        )
+        variance = ast.BinOp(copy.deepcopy(std), ast.Pow(), ast.Constant(2))
+        under = ast.BinOp(variance, ast.Add(), copy.deepcopy(term))
+        yield "eps", said, ast.BinOp(under, ast.Pow(), ast.Constant(0.5))
+
+
+def _a_std(node: ast.expr, ctx: Context) -> bool:
+    """``node`` is a standard deviation: a ``std`` call, or a name last given one."""
+    if isinstance(node, ast.Name):
+        held = ctx.value(node.id, getattr(node, "lineno", None))
+        node = held if held is not None else node
+    return isinstance(node, ast.Call) and callee(node) == "std"
 
 
 def _named(node: ast.AST) -> bool:
