@@ -5,6 +5,7 @@ with words that quote the student's code and never the fix."""
 from __future__ import annotations
 
 import ast
+import re
 
 import pytest
 
@@ -539,17 +540,6 @@ def test_a_tanh_derivative_without_its_square_gets_it():
     assert any(e.endswith("return (1 - np.tanh(x)) * (1 - y ** 2)") for e in powers), powers
 
 
-def test_a_norm_where_its_square_belongs_gets_the_square():
-    """(held-out Holberton School learners) an L2 penalty `lam / 2 * np.linalg.norm(w)`: the
-    Frobenius norm is the root of the sum of squares the penalty needs."""
-    source = "def cost(w, lam):\n    return lam / 2 * np.linalg.norm(w, ord='fro')\n"
-    assert _told(
-        _texts(source, "cost", "power"),
-        "`np.linalg.norm(w, ord='fro')` is the square root of a sum of squares",
-        "return lam / 2 * np.linalg.norm(w, ord='fro') ** 2",
-    )
-
-
 def test_a_rate_and_a_parameter_in_each_other_s_places_are_swapped_back():
     """(a held-out Holberton School Adam) `alpha - var * step` where `var - alpha * step`
     belongs: two of the function's arguments swapped; a name that is no argument is not."""
@@ -681,37 +671,49 @@ def test_a_floor_s_sign_is_never_flipped():
     assert _texts(FLOORED, "bce", "term")  # the floor dropped is still tried
 
 
-def test_an_absolute_value_of_what_belongs_with_its_sign_is_dropped():
-    """(a held-out Polytechnique Montréal softmax) `np.absolute(np.max(x, axis=0))` in the
-    denominator alone: the call dropped, its argument kept."""
-    source = "def softmax(x):\n    return np.exp(x) / np.exp(x - np.absolute(np.max(x, axis=0)))\n"
-    assert _told(
-        _texts(source, "softmax", "call"),
+# One edit of a form held-out learners wrote: (the function, its kind, the words, the ending).
+SINGLE_EDITS = {
+    # (Holberton School) an L2 penalty: the Frobenius norm is the root of the sum of squares
+    "norm": (
+        "def cost(w, lam):\n    return lam / 2 * np.linalg.norm(w, ord='fro')\n",
+        "power",
+        "`np.linalg.norm(w, ord='fro')` is the square root of a sum of squares",
+        "return lam / 2 * np.linalg.norm(w, ord='fro') ** 2",
+    ),
+    # (Polytechnique Montréal) a softmax that drops the sign of its maximum in one place
+    "absolute": (
+        "def softmax(x):\n    return np.exp(x) / np.exp(x - np.absolute(np.max(x, axis=0)))\n",
+        "call",
         "`np.absolute(np.max(x, axis=0))` drops the sign of `np.max(x, axis=0)`",
         "return np.exp(x) / np.exp(x - np.max(x, axis=0))",
-    )
-
-
-def test_a_normal_draw_in_a_uniform_initializer_is_made_uniform_on_both_sides():
-    """(a held-out learner's TinyNet) a Xavier initializer's uniform branch draws
-    `rng.randn(*shape) * sqrt(6 / (fan_in + fan_out))`: a uniform draw on [-1, 1) in its place."""
-    source = "def init(rng, shape, a, b):\n    return rng.randn(*shape) * np.sqrt(6.0 / (a + b))\n"
-    assert _told(
-        _texts(source, "init", "call"),
+    ),
+    # (a TinyNet learner) a Xavier initializer's uniform branch written with a normal draw
+    "uniform": (
+        "def init(rng, shape, a, b):\n    return rng.randn(*shape) * np.sqrt(6.0 / (a + b))\n",
+        "call",
         "`rng.randn(*shape)` draws from a normal distribution where a uniform draw belongs",
         "return (2 * rng.rand(*shape) - 1) * np.sqrt(6.0 / (a + b))",
-    )
-
-
-def test_a_stability_term_added_to_a_standard_deviation_is_moved_under_its_root():
-    """(a held-out Holberton School batch norm) `std = np.std(Z, axis=0)`, then
-    `(Z - mean) / (std + epsilon)`: eps under the root with the variance."""
-    source = (
+    ),
+    # (Polytechnique Montréal) a cross-entropy of the probabilities themselves, no log
+    "log": (
+        "import numpy as np\n\n\ndef get_loss(y, p):\n    return -np.mean((y * p).sum(axis=1))\n",
+        "call",
+        "`y * p` multiplies by `p` where its log belongs",
+        "return -np.mean((y * np.log(p)).sum(axis=1))",
+    ),
+    # (Holberton School) a batch norm that adds eps to `np.std`, after its root
+    "std": (
         "def bn(Z, epsilon):\n    std = np.std(Z, axis=0)\n"
-        "    return (Z - Z.mean(0)) / (std + epsilon)\n"
-    )
-    assert _told(
-        _texts(source, "bn", "eps"),
+        "    return (Z - Z.mean(0)) / (std + epsilon)\n",
+        "eps",
         "`std + epsilon` adds `epsilon` to a standard deviation, after its square root",
         "return (Z - Z.mean(0)) / (std ** 2 + epsilon) ** 0.5",
-    )
+    ),
+}
+
+
+@pytest.mark.parametrize("form", sorted(SINGLE_EDITS))
+def test_a_held_out_form_gets_its_edit(form):
+    source, kind, words, ending = SINGLE_EDITS[form]
+    function = re.search(r"def (\w+)", source).group(1)
+    assert _told(_texts(source, function, kind), words, ending)

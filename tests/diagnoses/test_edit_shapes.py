@@ -105,3 +105,30 @@ def test_a_loop_s_sum_returned_through_a_cast_is_divided_too():
         in edit.text
     )
     assert "return np.asscalar(s) / len(x)" in edit.source
+
+
+KEPT_GRADIENT = """
+import numpy as np
+
+
+class SoftmaxCrossEntropyLoss:
+    def __call__(self, out, y):
+        self.lossD = out - y
+        self.loss = -(y * np.log(out)).sum() / y.shape[0]
+        return self.loss, self.lossD
+"""
+
+
+def test_a_gradient_kept_on_the_object_and_returned_gets_the_count_of_a_mean():
+    """(a held-out Chinese university's lab) the gradient kept as `self.lossD = out - y` and
+    returned with the loss, never divided by the batch's size: the attribute is a value the
+    function hands back, as a name is."""
+    found = [
+        e for e in edits(KEPT_GRADIENT, "SoftmaxCrossEntropyLoss.__call__") if e.kind == "count"
+    ]
+    assert any(
+        e.line == 7
+        and "`out - y` lacks the division by the count of the rows of `y`" in e.text
+        and "self.lossD = (out - y) / len(y)" in e.source
+        for e in found
+    )

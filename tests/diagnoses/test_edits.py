@@ -418,3 +418,18 @@ def test_a_rule_that_cannot_read_a_form_of_code_leaves_the_others_to_search(monk
 
     monkeypatch.setattr(module, "RULES", (broken, *module.RULES))
     assert any("`x * 2`" in e.text for e in edits(RETURNS_A_CALL, "f"))
+
+
+def test_a_first_edit_the_rules_cannot_read_again_leaves_the_other_functions_to_search():
+    """(a held-out Polytechnique Montréal loss) a first edit that wrote a node the rules cannot
+    read again (an attribute without its context) once ended the whole pair search: the second
+    edits of the other functions are still tried."""
+    import descent.diagnoses.edits as module
+
+    source = "def g(y):\n    return y * 3\n\n\ndef f(x):\n    return g(x) + 1\n"
+    first = next(e for e in edits(source, "f") if e.kind == "term")
+    broken = ast.parse("def f(x):\n    return np.log(x)\n").body[0]
+    del broken.body[0].value.func.ctx  # as a rule that forgot `ast.Load()` wrote it
+    first = module.Edit(first.kind, first.line, first.text, first.source, "f", broken)
+    seconds = list(module.after(source, ("f", "g"), first))
+    assert seconds and all(e.function == "g" for e in seconds)

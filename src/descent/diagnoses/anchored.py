@@ -53,10 +53,10 @@ def anchored(
     floor it names, as where it is (of those in several functions, the ones in a function or
     class named for ``exercise``, when some are: :func:`_named_for`); ``claim`` as it is where
     it is placed already, names no floor, or the floor is written nowhere or on too many
-    lines. A cause of a form of its own (a maximum of the whole input, a diagonal) placed by a
-    repair of another mistake, at none of the lines that write that form, is placed at those
-    lines instead (a learner's softmax over the whole batch, told at the log a partial repair
-    mends)."""
+    lines. A cause of a form of its own (a maximum of the whole input, a standard deviation
+    used as a uniform's bound) placed by a repair of another mistake, at none of the lines that
+    write that form, is placed at those lines instead (a learner's softmax over the whole
+    batch, told at the log a partial repair mends)."""
     if not code or not text or claim.located and not _FORMS.search(claim.text):
         return claim
     if _LEFT_OUT.search(claim.text) and not claim.located:

@@ -7,8 +7,8 @@ square, and a bound of a clip that does not belong; and the slips of :data:`CALL
 later (a reduction where the entrywise maximum belongs, a Heaviside step's value at 0, an
 operation inside an exp that belongs outside it, one entry where the whole array belongs, a
 gradient averaged into one number, a cast to float32, a step not held at a schedule's end, an
-absolute value taken). The words name the kind of mistake and quote the student's call, never
-the fix.
+absolute value taken, a loss's log left out). The words name the kind of mistake and quote the
+student's call, never the fix.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import copy
 
+from .edit_context import imported
 from .edit_nodes import (
     CLIPS,
     LIBRARIES,
@@ -476,16 +477,38 @@ def absolute_taken(node, ctx):
     softmax's denominator alone): the call dropped, its argument kept."""
     if not (isinstance(node, ast.Call) and callee(node) in {"abs", "absolute", "fabs"}):
         return
-    inner = (
-        node.func.value
-        if not node.args and method_call(node)
-        else node.args[0]
-        if node.args
-        else None
-    )
-    if inner is not None:
-        said = f"`{ctx.quote(node)}` drops the sign of `{ctx.quote(inner)}`, which belongs there as it is"
-        yield "call", said, inner
+    if node.args:
+        inner = node.args[0]
+    elif isinstance(node.func, ast.Attribute) and method_call(node):
+        inner = node.func.value  # `x.abs()`
+    else:
+        return
+    said = f"`{ctx.quote(node)}` drops the sign of `{ctx.quote(inner)}`"
+    yield "call", f"{said}, which belongs there as it is", inner
+
+
+_LOSS = ("loss", "entropy", "nll", "cost")
+
+
+def log_left_out(node, ctx):
+    """A cross-entropy that multiplies the labels by the probabilities where their log belongs
+    (``-np.mean((y * y_pred).sum(axis=1))``): each named factor of a product, in a function
+    named for a loss, given the log of the library the module imports."""
+    name = ctx.function.name.lower()
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)):
+        return
+    library = next((m for m in ("np", "torch", "math") if m in imported(ctx.source)), None)
+    if library is None or not any(word in name for word in _LOSS):
+        return
+    for side in ("left", "right"):
+        factor = getattr(node, side)
+        if isinstance(factor, (ast.Name, ast.Attribute, ast.Subscript)):
+            log = ast.Call(
+                ast.Attribute(ast.Name(library, ast.Load()), "log", ast.Load()), [factor], []
+            )
+            said = f"`{ctx.quote(node)}` multiplies by `{ctx.quote(factor)}` where its log belongs"
+            left, right = (log, node.right) if side == "left" else (node.left, log)
+            yield "call", said, ast.BinOp(left, ast.Mult(), right)
 
 
 CALL_SLIPS = (
@@ -500,4 +523,5 @@ CALL_SLIPS = (
     small_bound,
     unrooted_spread,
     absolute_taken,
+    log_left_out,
 )

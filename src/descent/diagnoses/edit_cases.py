@@ -120,7 +120,10 @@ def _plain_if(node: ast.AST) -> bool:
     return isinstance(node, ast.If) and not node.orelse
 
 
-FIRST = "gives the first call a formula of its own ({}), where the general update from a state of zeros belongs"
+FIRST = (
+    "gives the first call a formula of its own ({}), where the general update from a state of "
+    "zeros belongs"
+)
 
 
 def first_call(node, ctx):

@@ -19,7 +19,6 @@ from typing import cast
 from .edit_calls import applied_again
 from .edit_context import Context, frozen
 from .edit_names import undefined_name, unset_attribute
-from .edit_nodes import method_call
 from .edit_rules import (
     TWIN_RULES,
     constant_text,
@@ -156,7 +155,7 @@ def _whole_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, 
     for i, node in enumerate(walked):
         if isinstance(node, ast.Call) and over_everything(node) and not frozen(node):
             seen.setdefault(_TWIN_NAME.sub(r"\1\2'", ast.dump(node)), []).append(i)
-            operand = node.func.value if method_call(node) else node.args[0]  # type: ignore[attr-defined]
+            operand = node.args[0] if node.args else cast(ast.Attribute, node.func).value
             seen.setdefault(f"of {ast.dump(operand)}", []).append(i)
     done: set[tuple[int, ...]] = set()
     for key, places in seen.items():

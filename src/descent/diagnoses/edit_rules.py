@@ -601,7 +601,8 @@ def _sum_left_out(node, ctx):
 
 
 def _order(node, ctx):
-    """Two arguments, or two dimensions of a shape, in the other order; a transpose."""
+    """Two arguments, or two dimensions of a shape, in the other order; a transpose; two of the
+    function's arguments in each other's places in a step (:func:`.edit_names.swapped_names`)."""
     if isinstance(node, ast.Call) and len(node.args) >= 2:
         a, b = node.args[0], node.args[1]
         # a test and a value swapped (`np.where(x, x > 0, 0)`) passes only by coincidence

@@ -189,13 +189,15 @@ def _reduced(value: ast.expr) -> bool:
 def _returned_values(node: ast.AST, ctx) -> list[tuple[ast.expr, Callable[[ast.expr], ast.stmt]]]:
     """The values ``node`` hands to the caller, each with the statement that hands a new value
     instead: a ``return``'s value or each item of the list or tuple it returns, and the same of
-    a ``name = value`` whose name a ``return`` gives back (alone or as an item)."""
+    a ``name = value`` (or ``self.name = value``) whose name a ``return`` gives back (alone or
+    as an item)."""
     if isinstance(node, ast.Return) and node.value is not None:
         return _items(node.value, ast.Return)
     if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
         return []
     target = node.targets[0]
-    if not (isinstance(target, ast.Name) and target.id in _returned_names(ctx.function)):
+    named = isinstance(target, (ast.Name, ast.Attribute))
+    if not (named and ast.unparse(target) in _returned_names(ctx.function)):
         return []
     return _items(node.value, lambda new: ast.Assign([target], new))
 
@@ -212,13 +214,14 @@ def _items(value: ast.expr, statement: Callable[[ast.expr], ast.stmt]) -> list:
 
 
 def _returned_names(fn: ast.FunctionDef) -> set[str]:
-    """The names ``fn``'s own ``return`` statements give back, alone or as a list's items."""
+    """The names (and attributes, ``self.lossD``) ``fn``'s own ``return`` statements give
+    back, alone or as a list's items, as written."""
     found: set[str] = set()
     for ret in _own_returns(fn.body):
         value = ret.value
         for item in value.elts if isinstance(value, (ast.List, ast.Tuple)) else [value]:
-            if isinstance(item, ast.Name):
-                found.add(item.id)
+            if isinstance(item, (ast.Name, ast.Attribute)):
+                found.add(ast.unparse(item))
     return found
 
 

@@ -3,9 +3,9 @@ unshifted scores shifted by their maximum (a softmax), a log taken of a probabil
 one minus a sigmoid, a softmax's ratio) written from the scores themselves, ``log(1 + exp(z))``
 written as a softplus, and a sigmoid or a tanh written as a ratio of exps rewritten so that no
 exp overflows into inf / inf; and a stability term added to a standard deviation moved under
-its root. A name is read through to the value it was last given before the
-line that reads it (``p = sigmoid(z)``, then ``np.log(p)``). The words say what overflows or
-underflows, never the stable form. The rules are part of :data:`descent.diagnoses.edit_rules.RULES`.
+its root. A name is read through to the value it was last given before the line that reads it
+(``p = sigmoid(z)``, then ``np.log(p)``). The words say what overflows or underflows, never the
+stable form. The rules are part of :data:`descent.diagnoses.edit_rules.RULES`.
 """
 
 from __future__ import annotations

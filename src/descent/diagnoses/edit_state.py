@@ -454,11 +454,11 @@ def swap_text(first: ast.stmt, second: ast.stmt) -> str:
     return f"the statements on lines {first.lineno} and {second.lineno} run in the wrong order"
 
 
-def _read(stmt: ast.stmt) -> set[str]:
+def _read(stmt: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
-def _stored(stmt: ast.stmt) -> set[str]:
+def _stored(stmt: ast.AST) -> set[str]:
     return {
         n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
     }
@@ -487,10 +487,10 @@ def written_over_state(node, ctx):
         and len(s.targets) == 1
         and isinstance(s.targets[0], ast.Name)
         and s.targets[0].id in returned
-        and s.targets[0].id in _names_read(s.value)
-        and any(_stores(body[i], s.targets[0].id) for i in range(j))  # the state's update first
+        and s.targets[0].id in _read(s.value)
+        and any(s.targets[0].id in _stored(body[i]) for i in range(j))  # its update first
     ]
-    for chosen in ([j] for j in over) if len(over) < 2 else [*([j] for j in over), over]:
+    for chosen in [[j] for j in over] + ([over] if len(over) > 1 else []):
         new = list(body)
         for j in chosen:
             name = body[j].targets[0].id
@@ -511,14 +511,3 @@ def written_over_state(node, ctx):
         edited = ast.FunctionDef(**{**dict(ast.iter_fields(node)), "body": new})
         edited._descent_line = body[chosen[0]].lineno
         yield "state", said, edited
-
-
-def _names_read(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-
-
-def _stores(statement: ast.stmt, name: str) -> bool:
-    return any(
-        isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
-        for n in ast.walk(statement)
-    )

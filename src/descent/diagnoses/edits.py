@@ -107,10 +107,22 @@ def _by_kind(
     # the functions called last first: where an edit of a caller and one of the function it
     # calls both repair (a division by the count added where a wrapper scales what a learner's
     # gradient returns, or in that gradient), the formula is the callee's
-    sites = [_Site(source, defs, units, n) for n in reversed(names) if n in defs]
+    sites = [s for s in (_site(source, defs, units, n) for n in reversed(names)) if s]
     for rule in (None, *RULES):  # None: a number replaced everywhere it is written
         for site in sites:
             yield from site.edits(rule, alone)
+
+
+def _site(source: str, defs: dict, units: dict, name: str) -> _Site | None:
+    """The function ``name`` read for its edits; ``None`` where it is no function of the module,
+    or where a first edit wrote it in a form the rules cannot read again (the other functions'
+    second edits are still tried)."""
+    if name not in defs:
+        return None
+    try:
+        return _Site(source, defs, units, name)
+    except (AttributeError, TypeError, ValueError, RecursionError):
+        return None
 
 
 def _with_method(cls: ast.AST, method: str, edited: ast.AST) -> ast.ClassDef:
