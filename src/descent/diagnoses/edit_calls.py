@@ -159,11 +159,8 @@ def applied_again(node, ctx):
     an exp of exps)."""
     if not (isinstance(node, ast.Call) and callee(node) in _ELEMENTWISE):
         return
-    if node.args:
-        inner = node.args[0]
-    elif isinstance(node.func, ast.Attribute) and method_call(node):
-        inner = node.func.value  # `y.tanh()`
-    else:
+    inner = _operand(node)
+    if inner is None:
         return
     name = callee(node)
     said = f"`{ctx.quote(node)}` applies `{name}` where `{ctx.quote(inner)}` belongs as it is"
@@ -178,6 +175,16 @@ def applied_again(node, ctx):
             f"the formula `{name}` computes itself, where `{ctx.quote(value)}` belongs as it is"
         )
         yield "call", said, ast.Call(node.func, [value, *node.args[1:]], node.keywords)
+
+
+def _operand(node: ast.Call) -> ast.expr | None:
+    """What a one-argument function is applied to: its first argument (``np.tanh(y)``) or,
+    called as a method, its owner (``y.tanh()``)."""
+    if node.args:
+        return node.args[0]
+    if isinstance(node.func, ast.Attribute) and method_call(node):
+        return node.func.value
+    return None
 
 
 def _lone_value(expression: ast.expr) -> ast.expr | None:
@@ -477,11 +484,8 @@ def absolute_taken(node, ctx):
     softmax's denominator alone): the call dropped, its argument kept."""
     if not (isinstance(node, ast.Call) and callee(node) in {"abs", "absolute", "fabs"}):
         return
-    if node.args:
-        inner = node.args[0]
-    elif isinstance(node.func, ast.Attribute) and method_call(node):
-        inner = node.func.value  # `x.abs()`
-    else:
+    inner = _operand(node)
+    if inner is None:
         return
     said = f"`{ctx.quote(node)}` drops the sign of `{ctx.quote(inner)}`"
     yield "call", f"{said}, which belongs there as it is", inner
@@ -497,8 +501,10 @@ def log_left_out(node, ctx):
     name = ctx.function.name.lower()
     if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)):
         return
+    if not any(word in name for word in _LOSS):
+        return
     library = next((m for m in ("np", "torch", "math") if m in imported(ctx.source)), None)
-    if library is None or not any(word in name for word in _LOSS):
+    if library is None:
         return
     for side in ("left", "right"):
         factor = getattr(node, side)
