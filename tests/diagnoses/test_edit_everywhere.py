@@ -98,6 +98,32 @@ def test_a_whole_array_reduction_and_its_twin_on_another_line_keep_one_axis_at_o
     assert not [e for e in _everywhere(other, "back") if "reduce over" in e[0]]
 
 
+WHOLE_STATISTICS = """
+import numpy as np
+
+
+def batch_norm(Z, gamma, beta, epsilon):
+    mean = np.mean(Z)
+    var = np.var(Z)
+    return gamma * (Z - mean) / np.sqrt(var + epsilon) + beta
+"""
+
+
+def test_reductions_of_one_array_over_every_axis_keep_one_axis_at_once():
+    """(a held-out Holberton batch norm) `np.mean(Z)` and `np.var(Z)`, the statistics of the
+    whole matrix: one edit keeps the same axis in both."""
+    found = [e for e in _everywhere(WHOLE_STATISTICS, "batch_norm") if "reduce over" in e[0]]
+    words, edited = found[0]
+    assert words.startswith(
+        "line 6 (in `batch_norm`): `np.mean(Z)` and `np.var(Z)` (lines 6, 7) reduce over every "
+        "axis where each should reduce one"
+    )
+    assert any(
+        "np.mean(Z, axis=0, keepdims=True)" in e and "np.var(Z, axis=0, keepdims=True)" in e
+        for _, e in found
+    )
+
+
 KEEP_PROBABILITY = """
 import numpy as np
 

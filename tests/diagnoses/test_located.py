@@ -129,6 +129,11 @@ def test_a_reading_of_where_values_are_wrong_names_no_cause_beside_a_repair():
     shape = Diagnosis("term", "your result differs ... by a constant plus a multiple of `x`")
     term = Claim(("tm",), shape.text, "term", reading=replace(shape, origin="slice_term"))
     assert not _names_a_cause(term)
+    # (a held-out Holberton Adam, its rate and parameter swapped) the entries whose sign is
+    # flipped on the first step say where, with a menu of sign slips: the repair is the cause
+    flips = Diagnosis("sign", "your result is right except at 6 of 12 entries, where it has ...")
+    flipped = Claim(("fl",), flips.text, "sign", reading=replace(flips, origin="signs_flipped"))
+    assert not _names_a_cause(flipped)
 
 
 def test_a_floor_read_off_the_values_is_said_only_where_the_code_writes_it():
