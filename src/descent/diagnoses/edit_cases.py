@@ -12,7 +12,7 @@ import ast
 import copy
 
 from .edit_context import STABILITY
-from .edit_nodes import callee
+from .edit_nodes import Same, callee
 
 ZERO = (
     "divides by `{}`, which is 0 in a case the docstring allows (a probability of 0, an entry "
@@ -147,7 +147,14 @@ def first_call(node, ctx):
         if update is None or key not in {ast.unparse(n) for n in ast.walk(update)}:
             changed.append(s)
             continue
-        changed.append(ast.Assign(s.targets, _Zeroed(key).visit(copy.deepcopy(update))))
+        changed.append(
+            ast.Assign(
+                s.targets,
+                Same(ast.parse(key, mode="eval").body, ast.Constant(0)).visit(
+                    copy.deepcopy(update)
+                ),
+            )
+        )
         quoted.append(f"`{ctx.quote(s)}`")
     if not quoted:
         return
@@ -163,15 +170,3 @@ def _target(statement: ast.stmt) -> str | None:
     if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
         return ast.unparse(statement.targets[0])
     return None
-
-
-class _Zeroed(ast.NodeTransformer):
-    """Each read of one expression (by its text) replaced by 0."""
-
-    def __init__(self, text: str):
-        self.text = text
-
-    def generic_visit(self, node: ast.AST) -> ast.AST:
-        if isinstance(node, ast.expr) and ast.unparse(node) == self.text:
-            return ast.Constant(0)
-        return super().generic_visit(node)

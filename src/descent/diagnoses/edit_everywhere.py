@@ -19,6 +19,7 @@ from typing import cast
 from .edit_calls import applied_again
 from .edit_context import Context, frozen
 from .edit_names import undefined_name, unset_attribute
+from .edit_nodes import Same
 from .edit_rules import (
     TWIN_RULES,
     constant_text,
@@ -194,7 +195,7 @@ def _again_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, 
         said = said.replace(
             f"`{ctx.quote(nodes[0])}`", f"`{ctx.quote(nodes[0])}` {_places(nodes)}", 1
         )
-        edited = _Same(nodes[0], inner).visit(copy.deepcopy(fn))
+        edited = Same(nodes[0], inner).visit(copy.deepcopy(fn))
         yield kind, min(n.lineno for n in nodes), said, ast.fix_missing_locations(edited)
 
 
@@ -221,7 +222,7 @@ def _undefined_everywhere(
         return
     edited: ast.AST = copy.deepcopy(fn)
     for node in {ast.dump(n): n for n in nodes}.values():
-        edited = _Same(node, alike[ast.dump(node)][2]).visit(edited)  # type: ignore[index]
+        edited = Same(node, alike[ast.dump(node)][2]).visit(edited)  # type: ignore[index]
     names = [f"`{ctx.quote(n)}`" for n in {ast.dump(n): n for n in nodes}.values()]
     listed = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
     lines = ", ".join(map(str, sorted({n.lineno for n in nodes})))
@@ -243,7 +244,7 @@ def _exps_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, i
         lines = sorted({n.lineno for n in nodes})
         said = f"`{ctx.quote(nodes[0])}` {_places(nodes)} " + shift_words(nodes[0], ctx)
         for new in shifted(nodes[0], fn):
-            edited = _Same(nodes[0], new).visit(copy.deepcopy(fn))
+            edited = Same(nodes[0], new).visit(copy.deepcopy(fn))
             yield "shift", lines[0], said, ast.fix_missing_locations(edited)
 
 
@@ -381,18 +382,6 @@ def _places(nodes: list) -> str:
     if len(lines) == 1:
         return f"({len(nodes)} times on line {lines[0]})"
     return f"(lines {', '.join(map(str, lines))})"
-
-
-class _Same(ast.NodeTransformer):
-    """Every node written as ``old`` replaced by ``new``."""
-
-    def __init__(self, old: ast.AST, new: ast.AST):
-        self.old, self.new = ast.dump(old), new
-
-    def generic_visit(self, node: ast.AST) -> ast.AST:
-        if ast.dump(node) == self.old:
-            return ast.copy_location(copy.deepcopy(self.new), node)
-        return super().generic_visit(node)
 
 
 class _Swap(ast.NodeTransformer):

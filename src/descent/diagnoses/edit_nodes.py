@@ -7,6 +7,7 @@ reads a whole function; the rules are :mod:`descent.diagnoses.edit_rules` and
 from __future__ import annotations
 
 import ast
+import copy
 from collections.abc import Iterator
 from typing import cast
 
@@ -119,3 +120,15 @@ def computes(fn: ast.AST) -> bool:
         or (isinstance(n, ast.Call) and callee(n) in _NUMERIC)
         for n in ast.walk(fn)
     )
+
+
+class Same(ast.NodeTransformer):
+    """Every node written as ``old`` replaced by ``new``."""
+
+    def __init__(self, old: ast.AST, new: ast.AST):
+        self.old, self.new = ast.dump(old), new
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        if ast.dump(node) == self.old:
+            return ast.copy_location(copy.deepcopy(self.new), node)
+        return super().generic_visit(node)

@@ -14,7 +14,7 @@ import re
 
 from .edit_context import functions, imported
 from .edit_names import near
-from .edit_nodes import LIBRARIES
+from .edit_nodes import LIBRARIES, Same
 
 
 def stored_back(node, ctx):
@@ -313,7 +313,9 @@ def forward_factor(node, ctx):
                 yield (
                     "factor",
                     said,
-                    ast.Return(_Renamed(upstream, grown).visit(copy.deepcopy(node.value))),
+                    ast.Return(
+                        Same(ast.Name(upstream, ast.Load()), grown).visit(copy.deepcopy(node.value))
+                    ),
                 )
 
 
@@ -334,17 +336,6 @@ def _upstream(fn: ast.FunctionDef, value: ast.expr) -> str | None:
         if any(isinstance(n, ast.Name) and n.id == args[1] for n in ast.walk(value))
         else None
     )
-
-
-class _Renamed(ast.NodeTransformer):
-    """Each read of a name replaced by an expression."""
-
-    def __init__(self, name: str, new: ast.expr):
-        self.name, self.new = name, new
-
-    def visit_Name(self, node: ast.Name) -> ast.AST:
-        loaded = node.id == self.name and isinstance(node.ctx, ast.Load)
-        return copy.deepcopy(self.new) if loaded else node
 
 
 _ARRAY = (ast.Name, ast.Attribute, ast.Subscript)
@@ -495,7 +486,7 @@ def written_over_state(node, ctx):
         for j in chosen:
             name = body[j].targets[0].id
             fresh = f"{name}_derived"
-            renamed = _Renamed(name, ast.Name(fresh, ast.Load()))
+            renamed = Same(ast.Name(name, ast.Load()), ast.Name(fresh, ast.Load()))
             new[j] = ast.Assign([ast.Name(fresh, ast.Store())], body[j].value)
             new[j + 1 :] = [
                 s if isinstance(s, ast.Return) else renamed.visit(copy.deepcopy(s))
