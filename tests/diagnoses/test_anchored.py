@@ -531,7 +531,11 @@ def test_a_default_read_off_the_values_is_said_of_the_student_s_signature():
         return anchored(Claim(("rerun", "eps"), text, "argument"), code, DEFAULTS)
 
     unread = told("adagrad_step", "0", "1e-10")
-    assert "your signature's default is 1e-10, so the code does not use the `eps`" in unread.text
+    assert unread.text == (
+        "your result is what the reference gives when `eps`, left out by the call, is 0 instead "
+        "of 1e-10; your signature's default is 1e-10, so that value is not the one the code uses "
+        "(is `eps` read where it belongs, or a constant written in its place?)"
+    )
     assert "check the default in the signature" not in unread.text and unread.located == ""
     typed = told("adam_step", "1e-10", "1e-08")
     assert typed.located == (

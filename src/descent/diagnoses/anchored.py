@@ -143,10 +143,11 @@ def _default_read(claim: Claim, code: list[ast.AST], text: list[str]) -> Claim:
         line, _ = other[0]
         return replace(claim, located=f"line {line}: the signature gives `{name}` that default")
     said = (
-        f": your signature's default is {expected}, so the code does not use the `{name}` it "
-        f"is given (is `{name}` read where it belongs, or a constant written in its place?)"
+        f"; your signature's default is {expected}, so that value is not the one the code uses "
+        f"(is `{name}` read where it belongs, or a constant written in its place?)"
     )
-    claim = replace(claim, text=claim.text.replace(_SIGNATURE, said))
+    read = found.group(0).replace(" defaults to ", " is ")
+    claim = replace(claim, text=claim.text.replace(found.group(0), read).replace(_SIGNATURE, said))
     lines = _writing(code, {float(used)}) if _literal_text(used) else []
     return (
         replace(claim, located=_said(lines, code, text, "constant"))
@@ -170,10 +171,11 @@ def _defaults_of(tree: ast.AST, name: str) -> list[tuple[int, float | None]]:
     for fn in ast.walk(tree):
         if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
-        args = fn.args.args + fn.args.kwonlyargs
-        given = dict(zip([a.arg for a in fn.args.args][-len(fn.args.defaults) :], fn.args.defaults))
+        positional = [a.arg for a in fn.args.args]
+        # the last len(defaults) positional parameters have the defaults, in order
+        given = dict(zip(positional[len(positional) - len(fn.args.defaults) :], fn.args.defaults))
         given.update({a.arg: d for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults) if d})
-        if name in {a.arg for a in args} and name in given:
+        if name in given:
             out.append((fn.lineno, _literal(given[name])))
     return out
 
